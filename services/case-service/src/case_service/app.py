@@ -1,0 +1,40 @@
+"""case-service: cases, case types, timeline, attachments; intake from the bus."""
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from arende_platform.runtime import ServiceRuntime
+from arende_platform.web import create_app, internal_token_guard
+from fastapi import Depends, FastAPI
+
+from case_service.case_types.endpoints import router as case_types_router
+from case_service.cases.endpoints import router as cases_router
+from case_service.intake.handlers import SERVICE, make_intake
+from case_service.models import Base
+from case_service.settings import CaseServiceSettings
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def build_app(settings: CaseServiceSettings | None = None) -> FastAPI:
+    """The case-service application with its runtime (migrations, intake, outbox relay)."""
+    settings = settings or CaseServiceSettings()
+    runtime = ServiceRuntime(
+        service=SERVICE,
+        database="case",
+        settings=settings,
+        migrations=MIGRATIONS,
+        metadata=Base.metadata,
+        subscriptions=[make_intake(settings)],
+    )
+
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async for _ in runtime.lifespan():
+            yield
+
+    app = create_app(SERVICE, lifespan, lambda app: runtime.readiness(), title="case-service")
+    app.state.runtime = runtime
+    guard = [Depends(internal_token_guard(settings))]
+    app.include_router(cases_router, dependencies=guard)
+    app.include_router(case_types_router, dependencies=guard)
+    return app

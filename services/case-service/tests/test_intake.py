@@ -1,0 +1,113 @@
+"""Intake over the real broker and database: idempotency and dead-lettering (F-IN-1, F-IN-3)."""
+
+import asyncio
+from typing import Any
+
+import httpx
+import pytest
+from arende_contracts.external import EXCHANGE_ESERVICE, ROUTING_SUBMISSION_CREATED
+from arende_platform.testing import drain, eventually, publish_json
+from arende_platform.testing import sample_submission as submission
+from arende_platform.topology import REPORT_CASE_EVENTS, SUBMISSIONS
+from case_service.models import Attachment, Case
+from prometheus_client import REGISTRY
+from sqlalchemy import func, select
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+
+async def _cases_for(app: Any, submission_id: str) -> list[Case]:
+    async with app.state.runtime.sessions() as session:
+        rows = await session.execute(select(Case).where(Case.submission_id == submission_id))
+        return list(rows.scalars())
+
+
+def _dead_lettered(reason: str) -> float:
+    value = REGISTRY.get_sample_value(
+        "messages_dead_lettered_total", {"queue": SUBMISSIONS.name, "reason": reason}
+    )
+    return value or 0.0
+
+
+async def test_same_submission_three_times_makes_one_case(
+    case_app: Any, case_client: httpx.AsyncClient, case_type: dict[str, Any], amqp: Any
+) -> None:
+    body = submission()
+    for _ in range(3):
+        await publish_json(amqp, EXCHANGE_ESERVICE, ROUTING_SUBMISSION_CREATED, body)
+
+    cases = await eventually(lambda: _cases_for(case_app, body["submission_id"]))
+    await asyncio.sleep(0.5)  # let the two redeliveries be consumed too
+    cases = await _cases_for(case_app, body["submission_id"])
+    assert len(cases) == 1
+    case = cases[0]
+    assert case.status == "submitted"
+    assert case.title == "Anmälan till flexlinjen"
+    async with case_app.state.runtime.sessions() as session:
+        files = (
+            (await session.execute(select(Attachment).where(Attachment.case_id == case.id)))
+            .scalars()
+            .all()
+        )
+    assert [f.filename for f in files] == ["intyg.pdf"]
+    assert files[0].data == b"%PDF-1.4\n"
+
+    listed = (await case_client.get("/internal/cases", params={"view": "all"})).json()
+    assert case.id in [item["id"] for item in listed["items"]]
+
+
+async def test_case_submitted_leaves_through_the_outbox(
+    case_app: Any, case_type: dict[str, Any], amqp: Any
+) -> None:
+    body = submission()
+    await publish_json(amqp, EXCHANGE_ESERVICE, ROUTING_SUBMISSION_CREATED, body)
+    cases = await eventually(lambda: _cases_for(case_app, body["submission_id"]))
+
+    async def outbox_empty() -> bool:
+        async with case_app.state.runtime.sessions() as session:
+            outbox = case_app.state.runtime.outbox
+            return (await session.execute(select(func.count()).select_from(outbox))).scalar() == 0
+
+    await eventually(outbox_empty)
+    messages = await drain(amqp, REPORT_CASE_EVENTS.name, expect=50, timeout=2)
+    mine = [m for m in messages if f'"case_id":{cases[0].id},' in m.body.decode()]
+    assert len(mine) == 1
+    assert mine[0].type == "CaseSubmitted"
+    assert mine[0].delivery_mode == 2  # persistent
+    assert mine[0].message_id
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b"{not json", "malformed"),
+        (submission(case_type="finns-inte"), "unknown_case_type"),
+        (
+            submission(submitter={"kind": "citizen", "personal_number": "195601234567"}),
+            "invalid_personal_number",
+        ),
+        (submission(form=[]), "too_short"),
+        (submission(submitter={"kind": "anonymous"}), "anonymous_not_allowed"),
+    ],
+    ids=["malformed", "unknown-case-type", "bad-checksum", "empty-form", "anonymous"],
+)
+async def test_invalid_submission_goes_to_dead_letter_queue_with_reason(
+    case_app: Any, case_type: dict[str, Any], amqp: Any, body: Any, reason: str
+) -> None:
+    before = _dead_lettered(reason)
+    good_before, good_after = submission(), submission()
+    await publish_json(amqp, EXCHANGE_ESERVICE, ROUTING_SUBMISSION_CREATED, good_before)
+    await publish_json(
+        amqp, EXCHANGE_ESERVICE, ROUTING_SUBMISSION_CREATED, body, message_id="bad-one"
+    )
+    await publish_json(amqp, EXCHANGE_ESERVICE, ROUTING_SUBMISSION_CREATED, good_after)
+
+    dead = await drain(amqp, SUBMISSIONS.dead_letter_queue, expect=1)
+    assert len(dead) == 1
+    assert dead[0].headers["x-reason"] == reason
+    assert dead[0].message_id == "bad-one"
+    assert dead[0].body == (body if isinstance(body, bytes) else dead[0].body)
+    assert _dead_lettered(reason) == before + 1
+    # The good submissions around it became cases.
+    for good in (good_before, good_after):
+        assert await eventually(lambda g=good: _cases_for(case_app, g["submission_id"]))

@@ -1,0 +1,208 @@
+"""Internal events between services, all in one envelope, parsed through a discriminated union.
+
+Routing keys are `<aggregate>.<event>.v<version>` on the internal topic exchange. Within a
+version only additive changes are allowed; the contract tests pin the JSON shape.
+"""
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, ClassVar, Literal
+from uuid import UUID, uuid4
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from arende_contracts.statuses import CaseStatus
+
+EXCHANGE_INTERNAL = "arende.events"
+
+
+class _Data(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class CaseSubmittedData(_Data):
+    case_id: int
+    submission_id: UUID
+    case_type: str
+    organization: str
+    status: CaseStatus
+    submitter_kind: str
+    business_area: str | None = None
+    submitted_at: datetime
+
+
+class CaseAssignedData(_Data):
+    case_id: int
+    case_type: str
+    organization: str
+    handler: str | None = None
+    group: str | None = None
+    assigned_by: str
+    notify: bool = True
+
+
+class CaseUpdatedData(_Data):
+    case_id: int
+    case_type: str
+    organization: str
+    status: CaseStatus
+    previous_status: CaseStatus
+    updated_by: str
+    notify: bool = True
+
+
+class CaseClosedData(_Data):
+    case_id: int
+    case_type: str
+    organization: str
+    status: CaseStatus
+    closed_by: str
+
+
+class CaseArchivedData(_Data):
+    case_id: int
+    case_type: str
+    organization: str
+    archived_at: datetime
+
+
+class CasePurgedData(_Data):
+    case_id: int
+    case_type: str
+    organization: str
+    status: CaseStatus
+    submitted_at: datetime
+    purged_at: datetime
+
+
+class NotificationRequestedData(_Data):
+    notification_id: UUID
+    case_id: int
+    case_type_name: str
+    channel: Literal["email", "sms"]
+    recipient: str
+    reason: str
+
+
+class NotificationSentData(_Data):
+    notification_id: UUID
+    case_id: int
+    channel: Literal["email", "sms"]
+    recipient: str
+    sent_at: datetime
+
+
+class NotificationFailedData(_Data):
+    notification_id: UUID
+    case_id: int
+    channel: Literal["email", "sms"]
+    recipient: str
+    error: str
+    attempts: int
+
+
+class ReportRequestedData(_Data):
+    report_id: UUID
+    kind: Literal["cases", "statistics"]
+    ordered_by: str
+    case_type: str
+    name: str
+    include_form_data: bool = False
+    archived: bool = False
+    date_from: datetime | None = None
+    date_to: datetime | None = None
+    period: Literal["day", "month", "year"] | None = None
+
+
+class ReportCompletedData(_Data):
+    report_id: UUID
+    case_count: int
+    completed_at: datetime
+
+
+class ReportFailedData(_Data):
+    report_id: UUID
+    reason: str
+
+
+class EventEnvelope(BaseModel):
+    """Common envelope of every internal event."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    routing_key: ClassVar[str]
+
+    event_id: UUID = Field(default_factory=uuid4)
+    event_type: str
+    version: int = 1
+    occurred_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    correlation_id: str
+    producer: str
+    data: Any
+
+
+def _event(name: str, data_model: type[_Data], routing_key: str) -> type[EventEnvelope]:
+    model = type(
+        name,
+        (EventEnvelope,),
+        {
+            "__annotations__": {"event_type": Literal[name], "data": data_model},  # type: ignore[valid-type]
+            "event_type": name,
+            "__doc__": f"{name} event (`{routing_key}`).",
+        },
+    )
+    model.routing_key = routing_key
+    return model
+
+
+CaseSubmitted = _event("CaseSubmitted", CaseSubmittedData, "case.submitted.v1")
+CaseAssigned = _event("CaseAssigned", CaseAssignedData, "case.assigned.v1")
+CaseUpdated = _event("CaseUpdated", CaseUpdatedData, "case.updated.v1")
+CaseClosed = _event("CaseClosed", CaseClosedData, "case.closed.v1")
+CaseArchived = _event("CaseArchived", CaseArchivedData, "case.archived.v1")
+CasePurged = _event("CasePurged", CasePurgedData, "case.purged.v1")
+NotificationRequested = _event(
+    "NotificationRequested", NotificationRequestedData, "notification.requested.v1"
+)
+NotificationSent = _event("NotificationSent", NotificationSentData, "notification.sent.v1")
+NotificationFailed = _event("NotificationFailed", NotificationFailedData, "notification.failed.v1")
+ReportRequested = _event("ReportRequested", ReportRequestedData, "report.requested.v1")
+ReportCompleted = _event("ReportCompleted", ReportCompletedData, "report.completed.v1")
+ReportFailed = _event("ReportFailed", ReportFailedData, "report.failed.v1")
+
+ALL_EVENTS: tuple[type[EventEnvelope], ...] = (
+    CaseSubmitted,
+    CaseAssigned,
+    CaseUpdated,
+    CaseClosed,
+    CaseArchived,
+    CasePurged,
+    NotificationRequested,
+    NotificationSent,
+    NotificationFailed,
+    ReportRequested,
+    ReportCompleted,
+    ReportFailed,
+)
+
+AnyEvent = Annotated[
+    CaseSubmitted  # type: ignore[valid-type]
+    | CaseAssigned  # type: ignore[valid-type]
+    | CaseUpdated  # type: ignore[valid-type]
+    | CaseClosed  # type: ignore[valid-type]
+    | CaseArchived  # type: ignore[valid-type]
+    | CasePurged  # type: ignore[valid-type]
+    | NotificationRequested  # type: ignore[valid-type]
+    | NotificationSent  # type: ignore[valid-type]
+    | NotificationFailed  # type: ignore[valid-type]
+    | ReportRequested  # type: ignore[valid-type]
+    | ReportCompleted  # type: ignore[valid-type]
+    | ReportFailed,  # type: ignore[valid-type]
+    Field(discriminator="event_type"),
+]
+
+_any_event: TypeAdapter[Any] = TypeAdapter(AnyEvent)
+
+
+def parse_event(body: bytes | str) -> EventEnvelope:
+    """Parse any internal event from its JSON body, by `event_type`."""
+    return _any_event.validate_json(body)

@@ -1,0 +1,1 @@
+"""Code every service shares: settings, database, outbox, inbox, messaging, metrics, logging."""

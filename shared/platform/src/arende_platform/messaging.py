@@ -1,0 +1,495 @@
+"""RabbitMQ: connection, topology, confirmed publishing, and batched idempotent consumers.
+
+Rules this module enforces (see docs/decisions/0002-messaging.md):
+- every publish is persistent, `mandatory`, and waits for the broker's confirm; a returned
+  (unroutable) or nacked message raises `PublishFailed`;
+- a consumer acks only after its database transaction committed; a redelivered message finds its
+  key in the inbox and is acked without effect;
+- a message that can never succeed (`Rejected`) goes to the queue's dead-letter queue with the
+  reason in its headers; a transient failure is retried through delay queues a bounded number of
+  times, then dead-lettered; a database outage pauses the consumer instead of burning retries.
+"""
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar
+
+import aio_pika
+import asyncpg
+from aio_pika.abc import (
+    AbstractChannel,
+    AbstractExchange,
+    AbstractIncomingMessage,
+    AbstractRobustConnection,
+    DeliveryMode,
+)
+from aio_pika.exceptions import AMQPError, DeliveryError
+from sqlalchemy import Table, delete, func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from arende_platform.logging import correlation_id
+from arende_platform.metrics import (
+    BATCH_DURATION,
+    MESSAGES_CONSUMED,
+    MESSAGES_DEAD_LETTERED,
+    MESSAGES_REDELIVERED,
+)
+from arende_platform.topology import (
+    DEAD_LETTER_QUEUE_ARGUMENTS,
+    EXCHANGE_DEAD_LETTER,
+    EXCHANGES,
+    QUEUES,
+    QueueSpec,
+    queue_arguments,
+    retry_queue_arguments,
+)
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+HEADER_ATTEMPT = "x-attempt"
+HEADER_REASON = "x-reason"
+HEADER_REASON_DETAIL = "x-reason-detail"
+
+
+class PublishFailed(Exception):
+    """The broker did not take responsibility for a message (returned, nacked or timed out)."""
+
+
+class Rejected(Exception):
+    """A message that can never be processed; it goes to the dead-letter queue with `reason`."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
+
+
+class Broker:
+    """One robust connection with a confirming publisher channel."""
+
+    def __init__(self, url: str, service: str) -> None:
+        self.url = url
+        self.service = service
+        self.connection: AbstractRobustConnection | None = None
+        self._channel: AbstractChannel | None = None
+        self._exchanges: dict[str, AbstractExchange] = {}
+
+    async def connect(self) -> None:
+        """Connect and declare the installation's topology."""
+        self.connection = await aio_pika.connect_robust(
+            self.url, client_properties={"connection_name": self.service}
+        )
+        self._channel = await self.connection.channel(
+            publisher_confirms=True, on_return_raises=True
+        )
+        await declare_topology(self._channel)
+        self._exchanges = {}
+
+    async def close(self) -> None:
+        if self.connection is not None:
+            await self.connection.close()
+            self.connection = None
+
+    @property
+    def is_connected(self) -> bool:
+        return self.connection is not None and not self.connection.is_closed
+
+    async def channel(self, prefetch: int | None = None) -> AbstractChannel:
+        """A new channel on the connection (consumers take one each)."""
+        assert self.connection is not None, "connect() first"
+        channel = await self.connection.channel(publisher_confirms=True, on_return_raises=True)
+        if prefetch:
+            await channel.set_qos(prefetch_count=prefetch)
+        return channel
+
+    async def _exchange(self, name: str) -> AbstractExchange:
+        assert self._channel is not None, "connect() first"
+        if name == "":
+            return self._channel.default_exchange
+        if name not in self._exchanges:
+            self._exchanges[name] = await self._channel.get_exchange(name, ensure=False)
+        return self._exchanges[name]
+
+    async def publish(
+        self,
+        exchange: str,
+        routing_key: str,
+        body: bytes,
+        *,
+        message_id: str,
+        event_type: str | None = None,
+        correlation: str | None = None,
+        headers: dict[str, Any] | None = None,
+        timeout: float = 10,
+    ) -> None:
+        """Publish one persistent message and wait until the broker confirms it was routed."""
+        message = aio_pika.Message(
+            body,
+            content_type="application/json",
+            delivery_mode=DeliveryMode.PERSISTENT,
+            message_id=message_id,
+            correlation_id=correlation,
+            type=event_type,
+            app_id=self.service,
+            timestamp=datetime.now(UTC),
+            headers=headers or {},
+        )
+        await publish_confirmed(await self._exchange(exchange), message, routing_key, timeout)
+
+
+async def publish_confirmed(
+    exchange: AbstractExchange, message: aio_pika.Message, routing_key: str, timeout: float = 10
+) -> None:
+    """Publish `mandatory` on a confirming channel; anything but a routed ack raises."""
+    try:
+        confirmation = await exchange.publish(
+            message, routing_key=routing_key, mandatory=True, timeout=timeout
+        )
+    except DeliveryError as exc:
+        raise PublishFailed(f"unroutable or refused: {routing_key}") from exc
+    except (AMQPError, TimeoutError, ConnectionError, asyncio.CancelledError) as exc:
+        if isinstance(exc, asyncio.CancelledError):
+            raise
+        raise PublishFailed(f"not confirmed: {exc!r}") from exc
+    # aiormq answers Basic.Ack; a Basic.Nack or Basic.Return means the broker did not route it.
+    if confirmation is not None and type(confirmation).__name__ != "Ack":
+        raise PublishFailed(f"broker answered {type(confirmation).__name__} for {routing_key}")
+
+
+async def declare_topology(channel: AbstractChannel, queues: Sequence[QueueSpec] = QUEUES) -> None:
+    """Declare exchanges, consumer queues, their dead-letter and retry queues, and bindings."""
+    for name, kind in EXCHANGES.items():
+        await channel.declare_exchange(name, kind, durable=True)
+    for spec in queues:
+        await declare_queue(channel, spec)
+
+
+async def declare_queue(channel: AbstractChannel, spec: QueueSpec) -> None:
+    """Declare one consumer queue with its dead-letter queue, retry queues and bindings."""
+    dlq = await channel.declare_queue(
+        spec.dead_letter_queue, durable=True, arguments=DEAD_LETTER_QUEUE_ARGUMENTS
+    )
+    await dlq.bind(EXCHANGE_DEAD_LETTER, routing_key=spec.name)
+    queue = await channel.declare_queue(spec.name, durable=True, arguments=queue_arguments(spec))
+    for exchange, routing_key in spec.bindings:
+        await queue.bind(exchange, routing_key=routing_key)
+    if not spec.external_consumer:
+        for delay in spec.retry_delays:
+            await channel.declare_queue(
+                spec.retry_queue(delay), durable=True, arguments=retry_queue_arguments(spec, delay)
+            )
+
+
+def is_infrastructure_error(exc: BaseException) -> bool:
+    """True for faults of the database connection itself, which retrying a message cannot fix."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        return True
+    return isinstance(
+        exc,
+        (
+            OSError,
+            ConnectionError,
+            TimeoutError,
+            asyncpg.PostgresConnectionError,
+            asyncpg.CannotConnectNowError,
+            asyncpg.InterfaceError,
+        ),
+    ) or (exc.__cause__ is not None and is_infrastructure_error(exc.__cause__))
+
+
+@dataclass
+class Work(Generic[T]):
+    """One decoded message inside a batch; the handler may reject it."""
+
+    message: AbstractIncomingMessage
+    item: T
+    key: str
+    rejection: Rejected | None = None
+
+    def reject(self, reason: str, detail: str = "") -> None:
+        """Send this message to the dead-letter queue instead of applying it."""
+        self.rejection = Rejected(reason, detail)
+
+
+BatchHandler = Callable[[AsyncSession, list[Work[T]]], Awaitable[None]]
+
+
+@dataclass
+class Subscription(Generic[T]):
+    """What a consumer does: decode each message, key it for the inbox, apply a batch."""
+
+    consumer: str
+    queue: QueueSpec
+    decode: Callable[[AbstractIncomingMessage], T]
+    key: Callable[[T, AbstractIncomingMessage], str]
+    handle: BatchHandler[T]
+    batch_size: int = 1
+    batch_wait: float = 0.005
+    concurrency: int = 1
+    correlation: Callable[[T], str | None] = field(default=lambda item: None)
+
+
+def message_id_key(item: object, message: AbstractIncomingMessage) -> str:
+    """The default inbox key: the message id the producer set (the event id)."""
+    if not message.message_id:
+        raise Rejected("missing_message_id", "message has no message_id")
+    return message.message_id
+
+
+async def claim_keys(
+    session: AsyncSession, inbox: Table, consumer: str, keys: Sequence[str]
+) -> set[str]:
+    """Record keys as handled by `consumer`; return those that were not recorded before."""
+    if not keys:
+        return set()
+    stmt = (
+        insert(inbox)
+        .values([{"consumer": consumer, "message_key": k} for k in keys])
+        .on_conflict_do_nothing()
+        .returning(inbox.c.message_key)
+    )
+    return set((await session.execute(stmt)).scalars())
+
+
+async def release_keys(session: AsyncSession, inbox: Table, consumer: str, keys: list[str]) -> None:
+    """Forget keys of rejected messages, so a corrected replay of them is processed."""
+    if keys:
+        await session.execute(
+            delete(inbox).where(inbox.c.consumer == consumer, inbox.c.message_key.in_(keys))
+        )
+
+
+async def inbox_size(session: AsyncSession, inbox: Table) -> int:
+    return int((await session.execute(select(func.count()).select_from(inbox))).scalar_one())
+
+
+class Consumer(Generic[T]):
+    """Runs one subscription: batches deliveries, applies them in one transaction, then acks."""
+
+    def __init__(
+        self,
+        broker: Broker,
+        sessions: async_sessionmaker[AsyncSession],
+        inbox: Table,
+        subscription: Subscription[T],
+    ) -> None:
+        self.broker = broker
+        self.sessions = sessions
+        self.inbox = inbox
+        self.sub = subscription
+        self.queue_name = subscription.queue.name
+        self._buffer: asyncio.Queue[AbstractIncomingMessage] = asyncio.Queue()
+        self._workers: list[asyncio.Task[None]] = []
+        self._channel: AbstractChannel | None = None
+        self._dead_letter: AbstractExchange | None = None
+
+    async def start(self) -> None:
+        prefetch = max(2 * self.sub.batch_size * self.sub.concurrency, 10)
+        self._channel = await self.broker.channel(prefetch=prefetch)
+        self._dead_letter = await self._channel.get_exchange(EXCHANGE_DEAD_LETTER, ensure=False)
+        queue = await self._channel.get_queue(self.queue_name, ensure=False)
+        await queue.consume(self._receive)
+        self._workers = [
+            asyncio.create_task(self._work(), name=f"consumer:{self.queue_name}:{i}")
+            for i in range(self.sub.concurrency)
+        ]
+
+    async def stop(self) -> None:
+        for task in self._workers:
+            task.cancel()
+        await asyncio.gather(*self._workers, return_exceptions=True)
+        if self._channel is not None and not self._channel.is_closed:
+            await self._channel.close()
+
+    async def _receive(self, message: AbstractIncomingMessage) -> None:
+        self._buffer.put_nowait(message)
+
+    async def _work(self) -> None:
+        while True:
+            batch = [await self._buffer.get()]
+            deadline = time.monotonic() + self.sub.batch_wait
+            while len(batch) < self.sub.batch_size:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 and self._buffer.empty():
+                    break
+                try:
+                    batch.append(await asyncio.wait_for(self._buffer.get(), max(remaining, 0)))
+                except TimeoutError:
+                    break
+            try:
+                await self.process(batch)
+            except Exception:
+                # Nothing was acked: the broker redelivers after the channel recovers.
+                log.exception("batch failed", extra={"queue": self.queue_name})
+
+    async def process(self, batch: list[AbstractIncomingMessage]) -> None:
+        """Apply a batch; on a fault of one message, isolate it by applying one at a time."""
+        started = time.perf_counter()
+        works: list[Work[T]] = []
+        for message in batch:
+            if message.redelivered:
+                MESSAGES_REDELIVERED.labels(self.queue_name).inc()
+            try:
+                item = self.sub.decode(message)
+                works.append(Work(message, item, self.sub.key(item, message)))
+            except Rejected as rejection:
+                await self._dead_letter_message(message, rejection)
+            except Exception as exc:  # a decoder bug must not lose the message either
+                await self._dead_letter_message(message, Rejected("undecodable", repr(exc)[:300]))
+
+        unique: dict[str, Work[T]] = {}
+        duplicates: list[Work[T]] = []
+        for work in works:
+            (duplicates.append(work) if work.key in unique else unique.setdefault(work.key, work))
+
+        fresh: list[Work[T]] = []
+        delay = 0.5
+        while unique:
+            try:
+                fresh = await self._apply(list(unique.values()))
+                break
+            except Exception as exc:
+                if is_infrastructure_error(exc):
+                    log.warning(
+                        "database unavailable, consumer paused",
+                        extra={"queue": self.queue_name, "error": repr(exc)[:300]},
+                    )
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 10)
+                    continue
+                if len(unique) > 1:
+                    for work in unique.values():
+                        await self.process([work.message])
+                    for work in duplicates:
+                        await self._ack(work.message, "duplicate")
+                    return
+                await self._retry_or_dead_letter(next(iter(unique.values())).message, exc)
+                return
+
+        fresh_keys = {w.key for w in fresh}
+        for work in fresh:
+            if work.rejection is not None:
+                await self._dead_letter_message(work.message, work.rejection)
+            else:
+                await self._ack(work.message, "processed")
+        for work in duplicates + [w for w in unique.values() if w.key not in fresh_keys]:
+            await self._ack(work.message, "duplicate")
+        BATCH_DURATION.labels(self.queue_name).observe(time.perf_counter() - started)
+
+    async def _apply(self, works: list[Work[T]]) -> list[Work[T]]:
+        async with self.sessions() as session, session.begin():
+            new_keys = await claim_keys(
+                session, self.inbox, self.sub.consumer, [w.key for w in works]
+            )
+            fresh = [w for w in works if w.key in new_keys]
+            for w in fresh:
+                w.rejection = None
+            if fresh:
+                token = correlation_id.set(self.sub.correlation(fresh[0].item))
+                try:
+                    await self.sub.handle(session, fresh)
+                finally:
+                    correlation_id.reset(token)
+                rejected = [w.key for w in fresh if w.rejection is not None]
+                await release_keys(session, self.inbox, self.sub.consumer, rejected)
+        return fresh
+
+    async def _ack(self, message: AbstractIncomingMessage, outcome: str) -> None:
+        try:
+            await message.ack()
+        except Exception:  # channel gone: the broker redelivers and the inbox absorbs it
+            log.warning("ack failed", extra={"queue": self.queue_name})
+            return
+        MESSAGES_CONSUMED.labels(self.queue_name, outcome).inc()
+
+    async def _retry_or_dead_letter(self, message: AbstractIncomingMessage, exc: Exception) -> None:
+        attempt = int((message.headers or {}).get(HEADER_ATTEMPT, 0)) + 1
+        delays = self.sub.queue.retry_delays
+        if attempt > len(delays):
+            await self._dead_letter_message(
+                message, Rejected("processing_failed", f"{attempt - 1} retries: {exc!r}"[:500])
+            )
+            return
+        delay = delays[attempt - 1]
+        log.warning(
+            "message failed, retrying",
+            extra={
+                "queue": self.queue_name,
+                "attempt": attempt,
+                "delay": delay,
+                "error": repr(exc)[:300],
+            },
+        )
+        assert self._channel is not None
+        copy = _copy(message, {HEADER_ATTEMPT: attempt})
+        try:
+            await publish_confirmed(
+                self._channel.default_exchange, copy, self.sub.queue.retry_queue(delay)
+            )
+        except PublishFailed:
+            await _nack(message)
+            return
+        await self._ack(message, "retried")
+
+    async def _dead_letter_message(
+        self, message: AbstractIncomingMessage, rejection: Rejected
+    ) -> None:
+        log.warning(
+            "message dead-lettered",
+            extra={
+                "queue": self.queue_name,
+                "reason": rejection.reason,
+                "detail": rejection.detail,
+            },
+        )
+        assert self._dead_letter is not None
+        copy = _copy(
+            message,
+            {
+                HEADER_REASON: rejection.reason,
+                HEADER_REASON_DETAIL: rejection.detail[:1000],
+                "x-original-exchange": message.exchange or "",
+                "x-original-routing-key": message.routing_key or "",
+                "x-dead-lettered-at": datetime.now(UTC).isoformat(),
+            },
+        )
+        try:
+            await publish_confirmed(self._dead_letter, copy, self.queue_name)
+        except PublishFailed:
+            await _nack(message)
+            return
+        MESSAGES_DEAD_LETTERED.labels(self.queue_name, rejection.reason).inc()
+        await self._ack(message, "dead_lettered")
+
+
+def _copy(message: AbstractIncomingMessage, extra_headers: dict[str, Any]) -> aio_pika.Message:
+    return aio_pika.Message(
+        message.body,
+        headers={**(message.headers or {}), **extra_headers},
+        content_type=message.content_type,
+        content_encoding=message.content_encoding,
+        delivery_mode=DeliveryMode.PERSISTENT,
+        message_id=message.message_id,
+        correlation_id=message.correlation_id,
+        type=message.type,
+        app_id=message.app_id,
+        timestamp=message.timestamp,
+    )
+
+
+async def _nack(message: AbstractIncomingMessage) -> None:
+    # Requeue is bounded by the quorum queue's delivery limit, then the broker dead-letters it.
+    try:
+        await message.nack(requeue=True)
+    except Exception:
+        log.warning("nack failed")

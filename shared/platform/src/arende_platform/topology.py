@@ -1,0 +1,94 @@
+"""The broker topology of the whole installation: exchanges, consumer queues and their bindings.
+
+Every service declares all of it at start (declarations are idempotent), so an event is never
+unroutable because its consumer has not started yet. `deploy/rabbitmq/definitions.json` is
+generated from this module.
+"""
+
+from dataclasses import dataclass, field
+
+from arende_contracts.events import EXCHANGE_INTERNAL
+from arende_contracts.external import (
+    EXCHANGE_ESERVICE,
+    EXCHANGE_PUBLIC,
+    ROUTING_PUBLIC_CASE_EVENT,
+    ROUTING_SUBMISSION_CREATED,
+)
+
+EXCHANGE_DEAD_LETTER = "arende.dlx"
+
+# exchange name -> type
+EXCHANGES: dict[str, str] = {
+    EXCHANGE_ESERVICE: "topic",
+    EXCHANGE_PUBLIC: "topic",
+    EXCHANGE_INTERNAL: "topic",
+    EXCHANGE_DEAD_LETTER: "direct",
+}
+
+
+@dataclass(frozen=True)
+class QueueSpec:
+    """A consumer queue: quorum, bounded deliveries, dead-letter queue and delayed-retry queues."""
+
+    name: str
+    bindings: tuple[tuple[str, str], ...]
+    retry_delays: tuple[int, ...] = (1, 10, 60)
+    delivery_limit: int = 5
+    # A queue that holds messages for a consumer outside this system (the citizen portal) has
+    # no retry queues: nobody here consumes it.
+    external_consumer: bool = False
+    extra_arguments: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def dead_letter_queue(self) -> str:
+        return f"{self.name}.dlq"
+
+    def retry_queue(self, delay: int) -> str:
+        return f"{self.name}.retry.{delay}s"
+
+
+SUBMISSIONS = QueueSpec(
+    name="case-service.submissions",
+    bindings=((EXCHANGE_ESERVICE, ROUTING_SUBMISSION_CREATED),),
+)
+REPORT_CASE_EVENTS = QueueSpec(
+    name="report-service.case-events",
+    bindings=((EXCHANGE_INTERNAL, "case.*.v1"),),
+)
+# Where the citizen portal ("Mina sidor") takes external events from; events wait here while the
+# portal is away instead of being lost or refused.
+PUBLIC_CASE_EVENTS = QueueSpec(
+    name="eservice.public.mina-sidor",
+    bindings=((EXCHANGE_PUBLIC, ROUTING_PUBLIC_CASE_EVENT),),
+    external_consumer=True,
+)
+
+QUEUES: tuple[QueueSpec, ...] = (SUBMISSIONS, REPORT_CASE_EVENTS, PUBLIC_CASE_EVENTS)
+
+
+def queue_arguments(spec: QueueSpec) -> dict[str, object]:
+    """Arguments of a consumer queue: quorum, delivery limit, at-least-once dead-lettering."""
+    return {
+        "x-queue-type": "quorum",
+        "x-delivery-limit": spec.delivery_limit,
+        "x-dead-letter-exchange": EXCHANGE_DEAD_LETTER,
+        "x-dead-letter-routing-key": spec.name,
+        "x-overflow": "reject-publish",
+        "x-dead-letter-strategy": "at-least-once",
+        **spec.extra_arguments,
+    }
+
+
+def retry_queue_arguments(spec: QueueSpec, delay: int) -> dict[str, object]:
+    """A delay queue: messages wait `delay` seconds, then go back to the consumer queue."""
+    return {
+        "x-queue-type": "quorum",
+        "x-message-ttl": delay * 1000,
+        "x-dead-letter-exchange": "",
+        "x-dead-letter-routing-key": spec.name,
+        "x-overflow": "reject-publish",
+        "x-dead-letter-strategy": "at-least-once",
+    }
+
+
+DEAD_LETTER_QUEUE_ARGUMENTS: dict[str, object] = {"x-queue-type": "quorum"}
