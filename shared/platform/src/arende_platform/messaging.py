@@ -350,7 +350,10 @@ class Consumer(Generic[T]):
         unique: dict[str, Work[T]] = {}
         duplicates: list[Work[T]] = []
         for work in works:
-            (duplicates.append(work) if work.key in unique else unique.setdefault(work.key, work))
+            if work.key in unique:
+                duplicates.append(work)
+            else:
+                unique[work.key] = work
 
         fresh: list[Work[T]] = []
         delay = 0.5
@@ -431,7 +434,7 @@ class Consumer(Generic[T]):
             },
         )
         assert self._channel is not None
-        copy = _copy(message, {HEADER_ATTEMPT: attempt})
+        copy = _copy(message, {HEADER_ATTEMPT: attempt, **_origin(message)})
         try:
             await publish_confirmed(
                 self._channel.default_exchange, copy, self.sub.queue.retry_queue(delay)
@@ -458,8 +461,7 @@ class Consumer(Generic[T]):
             {
                 HEADER_REASON: rejection.reason,
                 HEADER_REASON_DETAIL: rejection.detail[:1000],
-                "x-original-exchange": message.exchange or "",
-                "x-original-routing-key": message.routing_key or "",
+                **_origin(message),
                 "x-dead-lettered-at": datetime.now(UTC).isoformat(),
             },
         )
@@ -470,6 +472,15 @@ class Consumer(Generic[T]):
             return
         MESSAGES_DEAD_LETTERED.labels(self.queue_name, rejection.reason).inc()
         await self._ack(message, "dead_lettered")
+
+
+def _origin(message: AbstractIncomingMessage) -> dict[str, Any]:
+    """Where the message first came from; a retry arrives from the delay queue, not from there."""
+    headers = message.headers or {}
+    return {
+        "x-original-exchange": headers.get("x-original-exchange", message.exchange or ""),
+        "x-original-routing-key": headers.get("x-original-routing-key", message.routing_key or ""),
+    }
 
 
 def _copy(message: AbstractIncomingMessage, extra_headers: dict[str, Any]) -> aio_pika.Message:

@@ -4,6 +4,7 @@ from sqlalchemy import (
     BigInteger,
     Column,
     DateTime,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -34,6 +35,7 @@ def outbox_table(metadata: MetaData) -> Table:
         ),
         Column("attempts", Integer, nullable=False, server_default="0"),
         Column("last_error", Text),
+        Index("outbox_due", "next_attempt_at", "id"),
     )
 
 
@@ -63,7 +65,7 @@ OUTBOX_NOTIFY_DDL = (
     CREATE TRIGGER outbox_notify AFTER INSERT ON outbox
     FOR EACH STATEMENT EXECUTE FUNCTION outbox_notify();
     """,
-    "CREATE INDEX outbox_due ON outbox (next_attempt_at, id)",
+    "CREATE INDEX IF NOT EXISTS outbox_due ON outbox (next_attempt_at, id)",
 )
 OUTBOX_NOTIFY_DROP = (
     "DROP TRIGGER IF EXISTS outbox_notify ON outbox",

@@ -32,6 +32,8 @@ BROKER = os.environ.get("TEST_RABBITMQ", "amqp://guest:guest@127.0.0.1:5672")
 class TestEnvironment:
     """Where this test session's services connect to."""
 
+    __test__ = False
+
     vhost: str
     db_prefix: str
 
@@ -53,12 +55,13 @@ class TestEnvironment:
         }
 
     def settings(self, cls: type[PlatformSettings] = PlatformSettings, **extra: Any) -> Any:
-        return cls(
-            rabbitmq_url=self.rabbitmq_url,
-            database_url=self.database_url,
-            internal_api_token="test-internal-token",
+        values = {
+            "rabbitmq_url": self.rabbitmq_url,
+            "database_url": self.database_url,
+            "internal_api_token": "test-internal-token",
             **extra,
-        )
+        }
+        return cls(**values)
 
 
 def _rabbitmqctl(*args: str) -> None:

@@ -1,0 +1,14 @@
+"""`report-service`: run the service until stopped."""
+
+from arende_platform.settings import PlatformSettings
+from arende_platform.web import serve
+from report_service.app import SERVICE, build_app
+
+
+def main() -> None:
+    settings = PlatformSettings()
+    serve(build_app(settings), settings, SERVICE, settings.report_service_port)
+
+
+if __name__ == "__main__":
+    main()

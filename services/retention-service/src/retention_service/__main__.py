@@ -1,0 +1,14 @@
+"""`retention-service`: run the service until stopped."""
+
+from arende_platform.settings import PlatformSettings
+from arende_platform.web import serve
+from retention_service.app import SERVICE, build_app
+
+
+def main() -> None:
+    settings = PlatformSettings()
+    serve(build_app(settings), settings, SERVICE, settings.retention_service_port)
+
+
+if __name__ == "__main__":
+    main()
