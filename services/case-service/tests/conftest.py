@@ -3,12 +3,13 @@ from typing import Any
 
 import httpx
 import pytest_asyncio
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+
 from arende_contracts.access import Actor
 from arende_platform.testing import TestEnvironment
-from asgi_lifespan import LifespanManager
 from case_service.app import build_app
 from case_service.settings import CaseServiceSettings
-from fastapi import FastAPI
 
 SUPERUSER = Actor(username="admin", superuser=True).model_dump_json()
 HEADERS = {"x-internal-token": "test-internal-token", "x-actor": SUPERUSER}

@@ -5,13 +5,14 @@ from typing import Any
 
 import httpx
 import pytest
+from prometheus_client import REGISTRY
+from sqlalchemy import func, select
+
 from arende_contracts.external import EXCHANGE_ESERVICE, ROUTING_SUBMISSION_CREATED
 from arende_platform.testing import drain, eventually, publish_json
 from arende_platform.testing import sample_submission as submission
 from arende_platform.topology import REPORT_CASE_EVENTS, SUBMISSIONS
 from case_service.models import Attachment, Case
-from prometheus_client import REGISTRY
-from sqlalchemy import func, select
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 

@@ -1,7 +1,6 @@
 """`case-service`: run the service until stopped."""
 
 from arende_platform.web import serve
-
 from case_service.app import build_app
 from case_service.settings import CaseServiceSettings
 

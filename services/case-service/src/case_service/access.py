@@ -2,12 +2,12 @@
 
 from typing import Annotated
 
-from arende_contracts.access import Actor
 from fastapi import Depends, Header, HTTPException
 from pydantic import ValidationError
 from sqlalchemy import ColumnElement, false, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from arende_contracts.access import Actor
 from case_service.models import CaseType, Organization
 
 

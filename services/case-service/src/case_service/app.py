@@ -3,10 +3,10 @@
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from arende_platform.runtime import ServiceRuntime
-from arende_platform.web import create_app, internal_token_guard
 from fastapi import Depends, FastAPI
 
+from arende_platform.runtime import ServiceRuntime
+from arende_platform.web import create_app, internal_token_guard
 from case_service.case_types.endpoints import router as case_types_router
 from case_service.cases.endpoints import router as cases_router
 from case_service.intake.handlers import SERVICE, make_intake

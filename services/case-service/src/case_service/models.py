@@ -4,7 +4,6 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from arende_platform.tables import inbox_table, outbox_table
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -21,6 +20,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from arende_platform.tables import inbox_table, outbox_table
 
 CASE_ID_START = 10000
 

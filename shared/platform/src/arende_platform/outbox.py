@@ -11,12 +11,12 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
-from arende_contracts.events import EXCHANGE_INTERNAL, EventEnvelope
 from pydantic import BaseModel
 from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from arende_contracts.events import EXCHANGE_INTERNAL, EventEnvelope
 from arende_platform.logging import correlation_id
 from arende_platform.messaging import Broker, PublishFailed
 from arende_platform.metrics import (

@@ -2,11 +2,11 @@
 
 from typing import Any
 
-from arende_contracts.access import Actor
 from fastapi import APIRouter, HTTPException
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from arende_contracts.access import Actor
 from case_service.access import ActorDep
 from case_service.case_types.schemas import (
     CaseTypeIn,

@@ -5,11 +5,11 @@ import binascii
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from arende_contracts.statuses import CaseStatus
 from fastapi import APIRouter, HTTPException, Query
 from sqlalchemy import and_, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from arende_contracts.statuses import CaseStatus
 from case_service.access import ActorDep, visible_case_type_ids
 from case_service.deps import SessionDep
 from case_service.models import Attachment, Case, CaseEvent, CaseType, Organization

@@ -8,6 +8,11 @@ from typing import Any
 from uuid import uuid4
 
 from aio_pika.abc import AbstractIncomingMessage
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from arende_contracts.events import CaseSubmitted
 from arende_contracts.external import (
     EXCHANGE_PUBLIC,
@@ -19,11 +24,6 @@ from arende_contracts.statuses import CaseStatus
 from arende_platform.messaging import Rejected, Subscription, Work
 from arende_platform.outbox import event_row, message_row, stage
 from arende_platform.topology import SUBMISSIONS
-from pydantic import ValidationError
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from case_service.models import Attachment, Case, CaseEvent, CaseType, Organization, outbox
 from case_service.settings import CaseServiceSettings
 

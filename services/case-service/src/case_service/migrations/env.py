@@ -1,5 +1,4 @@
 from arende_platform.migrations_env import run_migrations
-
 from case_service.models import Base
 
 run_migrations(Base.metadata)

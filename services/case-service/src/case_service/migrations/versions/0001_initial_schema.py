@@ -6,8 +6,9 @@ Revises:
 
 import sqlalchemy as sa
 from alembic import op
-from arende_platform.tables import OUTBOX_NOTIFY_DDL, OUTBOX_NOTIFY_DROP
 from sqlalchemy.dialects import postgresql
+
+from arende_platform.tables import OUTBOX_NOTIFY_DDL, OUTBOX_NOTIFY_DROP
 
 revision = "0001"
 down_revision = None

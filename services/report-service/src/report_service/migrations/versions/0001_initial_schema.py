@@ -4,11 +4,11 @@ Revision ID: 0001
 Revises:
 """
 
+import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 from arende_platform.tables import OUTBOX_NOTIFY_DDL, OUTBOX_NOTIFY_DROP
-import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 
 revision = "0001"
 down_revision = None
