@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -81,9 +82,9 @@ async def drop_databases(prefix: str) -> None:
         await conn.close()
 
 
-@pytest.fixture(scope="session")
-def test_env() -> Iterator[TestEnvironment]:
-    """A RabbitMQ vhost and a database prefix of this test session, removed afterwards."""
+@contextmanager
+def isolated_environment() -> Iterator[TestEnvironment]:
+    """A fresh RabbitMQ vhost and database prefix, removed when the block ends."""
     token = uuid.uuid4().hex[:10]
     env = TestEnvironment(vhost=f"test-{token}", db_prefix=f"t{token}")
     _rabbitmqctl("add_vhost", env.vhost)
@@ -93,6 +94,13 @@ def test_env() -> Iterator[TestEnvironment]:
     finally:
         _rabbitmqctl("delete_vhost", env.vhost)
         asyncio.run(drop_databases(env.db_prefix))
+
+
+@pytest.fixture(scope="session")
+def test_env() -> Iterator[TestEnvironment]:
+    """The RabbitMQ vhost and database prefix of this test session."""
+    with isolated_environment() as env:
+        yield env
 
 
 @pytest_asyncio.fixture(loop_scope="session", scope="session")
