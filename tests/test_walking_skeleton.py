@@ -70,16 +70,16 @@ async def installation(
         ),
     }
     logs = tmp_path_factory.mktemp("logs")
-    processes = {
-        service: subprocess.Popen(  # noqa: ASYNC220 - started once, before the loop matters
-            [str(BIN / service)],
-            env=env,
-            stdout=(logs / f"{service}.log").open("wb"),
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        for service in SERVICES
-    }
+    processes = {}
+    for service in SERVICES:
+        with (logs / f"{service}.log").open("wb") as log:  # the child keeps its own descriptor
+            processes[service] = subprocess.Popen(  # noqa: ASYNC220 - started once, up front
+                [str(BIN / service)],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
     try:
         async with httpx.AsyncClient(timeout=5) as client:
             for service, port in ports.items():

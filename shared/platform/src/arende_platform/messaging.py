@@ -11,6 +11,7 @@ Rules this module enforces (see docs/decisions/0002-messaging.md):
 """
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -22,9 +23,9 @@ import aio_pika
 import asyncpg
 from aio_pika.abc import (
     AbstractChannel,
+    AbstractConnection,
     AbstractExchange,
     AbstractIncomingMessage,
-    AbstractRobustConnection,
     DeliveryMode,
 )
 from aio_pika.exceptions import AMQPError, DeliveryError
@@ -72,46 +73,102 @@ class Rejected(Exception):
         self.detail = detail
 
 
-class Broker:
-    """One robust connection with a confirming publisher channel."""
+ConnectListener = Callable[[AbstractConnection], Awaitable[None]]
 
-    def __init__(self, url: str, service: str) -> None:
+
+class Broker:
+    """A supervised connection with a confirming publisher channel.
+
+    The supervisor reconnects after any loss of the connection, declares the topology again and
+    re-attaches every consumer on fresh channels. (aio-pika's robust connection was seen, in the
+    broker-kill test, to leave consumer channels closed after a node restart.)
+    """
+
+    def __init__(self, url: str, service: str, reconnect_seconds: float = 1.0) -> None:
         self.url = url
         self.service = service
-        self.connection: AbstractRobustConnection | None = None
+        self.reconnect_seconds = reconnect_seconds
+        self.connection: AbstractConnection | None = None
         self._channel: AbstractChannel | None = None
         self._exchanges: dict[str, AbstractExchange] = {}
+        self._listeners: list[ConnectListener] = []
+        self._connected = asyncio.Event()
+        self._supervisor: asyncio.Task[None] | None = None
 
-    async def connect(self) -> None:
-        """Connect and declare the installation's topology."""
-        self.connection = await aio_pika.connect_robust(
-            self.url, client_properties={"connection_name": self.service}
-        )
-        self._channel = await self.connection.channel(
-            publisher_confirms=True, on_return_raises=True
-        )
-        await declare_topology(self._channel)
-        self._exchanges = {}
+    async def connect(self, timeout: float | None = None) -> None:
+        """Start the supervisor and wait until the first connection is up and declared."""
+        if self._supervisor is None:
+            self._supervisor = asyncio.create_task(self._supervise(), name=f"broker:{self.service}")
+        await asyncio.wait_for(self._connected.wait(), timeout)
+
+    def on_connect(self, listener: ConnectListener) -> None:
+        """Call `listener` with every new connection (consumers attach their channels there)."""
+        self._listeners.append(listener)
+
+    def forget(self, listener: ConnectListener) -> None:
+        """Stop calling `listener` on new connections."""
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    async def _supervise(self) -> None:
+        delay = self.reconnect_seconds
+        while True:
+            lost = asyncio.Event()
+            try:
+                connection = await aio_pika.connect(
+                    self.url, client_properties={"connection_name": self.service}
+                )
+                connection.close_callbacks.add(lambda *_, lost=lost: lost.set())
+                channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
+                await declare_topology(channel)
+                self.connection, self._channel, self._exchanges = connection, channel, {}
+                for listener in self._listeners:
+                    await listener(connection)
+                self._connected.set()
+                log.info("broker connected", extra={"service": self.service})
+                delay = self.reconnect_seconds
+                await lost.wait()
+                log.warning("broker connection lost", extra={"service": self.service})
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("broker connection failed", extra={"error": repr(exc)[:300]})
+            self._connected.clear()
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 30)
 
     async def close(self) -> None:
+        if self._supervisor is not None:
+            self._supervisor.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._supervisor
+            self._supervisor = None
+        self._connected.clear()
         if self.connection is not None:
-            await self.connection.close()
+            with contextlib.suppress(Exception):
+                await self.connection.close()
             self.connection = None
 
     @property
     def is_connected(self) -> bool:
-        return self.connection is not None and not self.connection.is_closed
+        return (
+            self._connected.is_set()
+            and self.connection is not None
+            and not self.connection.is_closed
+        )
 
     async def channel(self, prefetch: int | None = None) -> AbstractChannel:
-        """A new channel on the connection (consumers take one each)."""
-        assert self.connection is not None, "connect() first"
+        """A new channel on the current connection (consumers take one each)."""
+        if not self.is_connected or self.connection is None:
+            raise PublishFailed("broker not connected")
         channel = await self.connection.channel(publisher_confirms=True, on_return_raises=True)
         if prefetch:
             await channel.set_qos(prefetch_count=prefetch)
         return channel
 
     async def _exchange(self, name: str) -> AbstractExchange:
-        assert self._channel is not None, "connect() first"
+        if not self.is_connected or self._channel is None:
+            raise PublishFailed("broker not connected")
         if name == "":
             return self._channel.default_exchange
         if name not in self._exchanges:
@@ -294,22 +351,34 @@ class Consumer(Generic[T]):
         self._dead_letter: AbstractExchange | None = None
 
     async def start(self) -> None:
-        prefetch = max(2 * self.sub.batch_size * self.sub.concurrency, 10)
-        self._channel = await self.broker.channel(prefetch=prefetch)
-        self._dead_letter = await self._channel.get_exchange(EXCHANGE_DEAD_LETTER, ensure=False)
-        queue = await self._channel.get_queue(self.queue_name, ensure=False)
-        await queue.consume(self._receive)
+        self.broker.on_connect(self._attach)
+        if self.broker.is_connected and self.broker.connection is not None:
+            await self._attach(self.broker.connection)
         self._workers = [
             asyncio.create_task(self._work(), name=f"consumer:{self.queue_name}:{i}")
             for i in range(self.sub.concurrency)
         ]
 
     async def stop(self) -> None:
+        self.broker.forget(self._attach)
         for task in self._workers:
             task.cancel()
         await asyncio.gather(*self._workers, return_exceptions=True)
         if self._channel is not None and not self._channel.is_closed:
             await self._channel.close()
+
+    async def _attach(self, connection: AbstractConnection) -> None:
+        """Consume on a fresh channel of a (new) connection."""
+        prefetch = max(2 * self.sub.batch_size * self.sub.concurrency, 10)
+        # Deliveries of a lost channel can no longer be acked; the broker redelivers them.
+        while not self._buffer.empty():
+            self._buffer.get_nowait()
+        channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
+        await channel.set_qos(prefetch_count=prefetch)
+        self._dead_letter = await channel.get_exchange(EXCHANGE_DEAD_LETTER, ensure=False)
+        queue = await channel.get_queue(self.queue_name, ensure=False)
+        await queue.consume(self._receive)
+        self._channel = channel
 
     async def _receive(self, message: AbstractIncomingMessage) -> None:
         self._buffer.put_nowait(message)
@@ -411,7 +480,8 @@ class Consumer(Generic[T]):
         try:
             await message.ack()
         except Exception:  # channel gone: the broker redelivers and the inbox absorbs it
-            log.warning("ack failed", extra={"queue": self.queue_name})
+            log.debug("ack on a lost channel", extra={"queue": self.queue_name})
+            MESSAGES_CONSUMED.labels(self.queue_name, "unacked").inc()
             return
         MESSAGES_CONSUMED.labels(self.queue_name, outcome).inc()
 

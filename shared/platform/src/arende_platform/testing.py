@@ -202,3 +202,98 @@ def sample_submission(case_type: str = "flexlinjen", **overrides: Any) -> dict[s
     }
     body.update(overrides)
     return body
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class RabbitNode:
+    """A RabbitMQ node of the test's own, beside the machine's, that the test may kill -9.
+
+    Only this node's process (by the pid in its own pid file) is ever signalled.
+    """
+
+    def __init__(self) -> None:
+        import tempfile
+        from pathlib import Path
+
+        # Directly under /tmp: the rabbitmq user must reach it (pytest's tmp_path is root-only).
+        self.base = Path(tempfile.mkdtemp(prefix="arende-rabbit-"))
+        self.port = _free_port()
+        self.dist_port = _free_port()
+        self.name = f"arende-test-{uuid.uuid4().hex[:8]}@localhost"
+        self.pid_file = self.base / "rabbit.pid"
+        for folder in ("home", "mnesia", "log"):
+            (self.base / folder).mkdir(parents=True, exist_ok=True)
+        (self.base / "rabbitmq.conf").write_text(
+            f"loopback_users = none\nlisteners.tcp.default = {self.port}\n"
+        )
+        (self.base / "enabled_plugins").write_text("[].\n")
+        # As root, Debian's rabbitmq-server drops to the rabbitmq user, who must own the node's files.
+        if os.geteuid() == 0:
+            import pwd
+
+            try:
+                owner = pwd.getpwnam("rabbitmq")
+            except KeyError:
+                owner = None
+            if owner is not None:
+                for path in [self.base, *self.base.rglob("*")]:
+                    os.chown(path, owner.pw_uid, owner.pw_gid)
+        self.env = {
+            **os.environ,
+            "HOME": str(self.base / "home"),
+            "RABBITMQ_NODENAME": self.name,
+            "RABBITMQ_NODE_PORT": str(self.port),
+            "RABBITMQ_DIST_PORT": str(self.dist_port),
+            "RABBITMQ_MNESIA_BASE": str(self.base / "mnesia"),
+            "RABBITMQ_LOG_BASE": str(self.base / "log"),
+            "RABBITMQ_CONFIG_FILE": str(self.base / "rabbitmq"),
+            "RABBITMQ_PID_FILE": str(self.pid_file),
+            "RABBITMQ_ENABLED_PLUGINS_FILE": str(self.base / "enabled_plugins"),
+        }
+
+    @property
+    def url(self) -> str:
+        return f"amqp://guest:guest@127.0.0.1:{self.port}/"
+
+    def start(self, timeout: float = 60) -> None:
+        import time
+
+        server = shutil.which("rabbitmq-server") or "/usr/sbin/rabbitmq-server"
+        subprocess.run([server, "-detached"], env=self.env, check=True, timeout=60, cwd=self.base)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            import socket
+
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            time.sleep(0.2)
+        raise AssertionError("test RabbitMQ node did not open its port")
+
+    def kill(self) -> None:
+        """kill -9 this node only."""
+        import signal
+        import time
+
+        pid = int(self.pid_file.read_text().strip())
+        os.kill(pid, signal.SIGKILL)
+        for _ in range(100):
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.05)
+        self.pid_file.unlink(missing_ok=True)
+
+    def stop(self) -> None:
+        """Kill the node if it runs and remove its files."""
+        if self.pid_file.exists():
+            self.kill()
+        shutil.rmtree(self.base, ignore_errors=True)

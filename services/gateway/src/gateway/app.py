@@ -1,0 +1,113 @@
+"""gateway: the caseworker web UI, staff login and permissions, and the public JSON API."""
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import httpx
+from fastapi import FastAPI, Request, Response
+from fastapi.staticfiles import StaticFiles
+
+from arende_platform.runtime import ServiceRuntime
+from arende_platform.web import create_app
+from gateway.administration.endpoints import router as administration_router
+from gateway.auth.endpoints import router as auth_router
+from gateway.auth.passwords import Passwords
+from gateway.case_client import CaseServiceClient
+from gateway.cases.endpoints import router as cases_router
+from gateway.errors import install_error_handlers, is_api
+from gateway.i18n import LANG_COOKIE, LANGUAGES
+from gateway.models import Base
+from gateway.settings import GatewaySettings
+from gateway.users.endpoints import router as users_router
+from gateway.users.service import ensure_bootstrap_admin
+from gateway.web.endpoints import router as web_router
+from gateway.web.rendering import STATIC, error_page
+
+SERVICE = "gateway"
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+log = logging.getLogger(__name__)
+
+
+def build_app(
+    settings: GatewaySettings | None = None,
+    *,
+    case_service_transport: httpx.AsyncBaseTransport | None = None,
+) -> FastAPI:
+    """The gateway application with its runtime (migrations, outbox relay).
+
+    `case_service_transport` replaces the network between the gateway and case-service (tests
+    route it to an in-process case-service with `httpx.ASGITransport`).
+    """
+    settings = settings or GatewaySettings()
+    runtime = ServiceRuntime(
+        service=SERVICE,
+        database="gateway",
+        settings=settings,
+        migrations=MIGRATIONS,
+        metadata=Base.metadata,
+    )
+    passwords = Passwords()
+
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if not settings.internal_api_token:
+            log.warning("INTERNAL_API_TOKEN is not set: case-service will refuse every call")
+        async for _ in runtime.lifespan():
+            await ensure_bootstrap_admin(runtime.sessions, passwords, settings)
+            timeout = settings.case_service_timeout
+            async with httpx.AsyncClient(
+                base_url=settings.service_url("case_service"),
+                transport=case_service_transport,
+                timeout=httpx.Timeout(timeout, connect=min(timeout, 3.0)),
+                limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+            ) as client:
+                app.state.case_service = CaseServiceClient(client, settings.internal_api_token)
+                yield
+
+    app = create_app(
+        SERVICE,
+        lifespan,
+        lambda app: runtime.readiness(),
+        title="Handläggarstöd API",
+        version="1",
+        description="The integration API of the caseworker support system (SPEC §4).",
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+    )
+    app.state.runtime = runtime
+    app.state.settings = settings
+    app.state.passwords = passwords
+    install_error_handlers(app, error_page)
+
+    @app.middleware("http")
+    async def remember_language(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        """`?lang=en` on any page switches the UI language and keeps the choice in a cookie."""
+        response = await call_next(request)
+        chosen = request.query_params.get("lang")
+        if (
+            chosen in LANGUAGES
+            and not is_api(request)
+            and request.cookies.get(LANG_COOKIE) != chosen
+        ):
+            response.set_cookie(
+                LANG_COOKIE,
+                chosen,
+                max_age=365 * 24 * 3600,
+                httponly=True,
+                samesite="lax",
+                secure=settings.secure_cookies,
+                path="/",
+            )
+        return response
+
+    app.include_router(auth_router)
+    app.include_router(cases_router)
+    app.include_router(administration_router)
+    app.include_router(users_router)
+    app.include_router(web_router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    return app

@@ -1,0 +1,113 @@
+"""The gateway's client of case-service's internal API.
+
+Every call carries the internal token, the caller as an `Actor` (case-service scopes every
+object by it) and the correlation id. Failures become HTTP errors a caller can act on: case-
+service unreachable or timing out → 503, case-service broken or refusing the gateway's
+internal token → 502, a 4xx about the request → the same status with case-service's detail.
+"""
+
+import json
+import logging
+from typing import Any
+
+import httpx
+from fastapi import HTTPException
+
+from arende_contracts.access import ACTOR_HEADER, Actor
+from arende_platform.logging import correlation_id
+from gateway.errors import AppError
+
+log = logging.getLogger(__name__)
+
+UNAVAILABLE = "Ärendetjänsten svarar inte just nu. Försök igen om en stund."
+FAILED = "Ärendetjänsten kunde inte utföra begäran."
+CASE_NOT_FOUND = "Ärendet finns inte eller så saknar du behörighet till det."
+
+
+def actor_header(actor: Actor) -> str:
+    """The actor as ASCII-only JSON: HTTP header values cannot carry "Åsa Öberg" raw."""
+    return json.dumps(actor.model_dump(mode="json"), ensure_ascii=True, separators=(",", ":"))
+
+
+def _detail(response: httpx.Response) -> str:
+    try:
+        detail = response.json().get("detail")
+    except (ValueError, AttributeError):
+        return response.text[:500] or response.reason_phrase
+    if isinstance(detail, str):
+        return detail
+    if isinstance(detail, list):  # FastAPI's validation errors
+        return "; ".join(
+            f"{'.'.join(str(p) for p in e.get('loc', ())[1:])}: {e.get('msg', '')}"
+            for e in detail
+            if isinstance(e, dict)
+        )
+    return json.dumps(detail, ensure_ascii=False)
+
+
+class CaseServiceClient:
+    """Calls case-service on behalf of a signed-in caseworker."""
+
+    def __init__(self, client: httpx.AsyncClient, internal_token: str) -> None:
+        self.client = client
+        self.internal_token = internal_token
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        actor: Actor,
+        *,
+        params: dict[str, Any] | None = None,
+        json_body: Any = None,
+    ) -> Any:
+        """The decoded JSON answer of one internal call, or an HTTPException."""
+        headers = {"x-internal-token": self.internal_token, ACTOR_HEADER: actor_header(actor)}
+        cid = correlation_id.get()
+        if cid:
+            headers["x-correlation-id"] = cid
+        if params:
+            params = {k: v for k, v in params.items() if v is not None}
+        try:
+            response = await self.client.request(
+                method, path, params=params, json=json_body, headers=headers
+            )
+        except httpx.TransportError as exc:  # refused, reset, DNS, timeout
+            log.warning("case-service unreachable", extra={"path": path, "error": repr(exc)[:300]})
+            raise AppError(503, UNAVAILABLE) from exc
+        if response.status_code in (502, 503, 504):
+            log.warning("case-service unavailable", extra={"status": response.status_code})
+            raise AppError(503, UNAVAILABLE)
+        if response.status_code >= 500 or response.status_code == 401:
+            # A 401 from case-service means it refused the gateway's internal token: a fault of
+            # the installation, not of the caller, whose own token was fine.
+            log.error(
+                "case-service refused the gateway's call",
+                extra={"path": path, "status": response.status_code, "detail": _detail(response)},
+            )
+            raise AppError(502, FAILED)
+        if response.status_code >= 400:
+            raise HTTPException(status_code=response.status_code, detail=_detail(response))
+        if response.status_code == 204 or not response.content:
+            return None
+        return response.json()
+
+    async def list_cases(
+        self, actor: Actor, view: str, limit: int, cursor: str | None = None
+    ) -> dict[str, Any]:
+        """A page of a case list view with the view's total."""
+        return await self.call(  # type: ignore[no-any-return]
+            "GET",
+            "/internal/cases",
+            actor,
+            params={"view": view, "limit": limit, "cursor": cursor},
+        )
+
+    async def get_case(self, actor: Actor, case_id: int) -> dict[str, Any]:
+        """One case; 404 (in the caller's language) when it is missing or outside their scope."""
+        try:
+            return await self.call("GET", f"/internal/cases/{case_id}", actor)  # type: ignore[no-any-return]
+        except HTTPException as exc:
+            if exc.status_code == 404:
+                raise AppError(404, CASE_NOT_FOUND) from exc
+            raise

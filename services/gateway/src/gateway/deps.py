@@ -1,0 +1,42 @@
+"""Request-scoped dependencies: database session, settings, case-service client, language."""
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from arende_platform.runtime import ServiceRuntime
+from gateway.auth.passwords import Passwords
+from gateway.case_client import CaseServiceClient
+from gateway.errors import request_language
+from gateway.settings import GatewaySettings
+
+
+def sessions_of(request: Request) -> async_sessionmaker[AsyncSession]:
+    runtime: ServiceRuntime = request.app.state.runtime
+    return runtime.sessions
+
+
+async def _session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with sessions_of(request)() as session, session.begin():
+        yield session
+
+
+def _settings(request: Request) -> GatewaySettings:
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+def _case_service(request: Request) -> CaseServiceClient:
+    return request.app.state.case_service  # type: ignore[no-any-return]
+
+
+def _passwords(request: Request) -> Passwords:
+    return request.app.state.passwords  # type: ignore[no-any-return]
+
+
+SessionDep = Annotated[AsyncSession, Depends(_session)]
+SettingsDep = Annotated[GatewaySettings, Depends(_settings)]
+CaseServiceDep = Annotated[CaseServiceClient, Depends(_case_service)]
+PasswordsDep = Annotated[Passwords, Depends(_passwords)]
+LangDep = Annotated[str, Depends(request_language)]
