@@ -7,13 +7,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from arende_contracts.access import Actor
-from case_service.access import ActorDep
-from case_service.case_types.schemas import (
+from arende_contracts.administration import (
     CaseTypeIn,
     CaseTypeSettings,
     OrganizationIn,
     OrganizationPatch,
 )
+from case_service.access import ActorDep
 from case_service.deps import SessionDep
 from case_service.models import CaseType, Organization
 

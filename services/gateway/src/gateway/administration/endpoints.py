@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from gateway.administration.schemas import (
+from arende_contracts.administration import (
     CaseType,
     CaseTypeIn,
     CaseTypeSettings,
@@ -15,7 +15,7 @@ from gateway.administration.schemas import (
     OrganizationIn,
     OrganizationPatch,
 )
-from gateway.administration.schemas import Code as CodeParam
+from arende_contracts.administration import Code as CodeParam
 from gateway.auth.deps import CurrentCaseworker
 from gateway.deps import CaseServiceDep
 

@@ -6,7 +6,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
 from arende_contracts.access import Role
-from gateway.administration.schemas import Code, Name
+from arende_contracts.administration import Code, Name
 from gateway.auth.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 
 Username = Annotated[

@@ -1,7 +1,7 @@
 """Payloads of the organization and case-type administration (SPEC §4).
 
-They mirror case-service's internal API so that the public OpenAPI document describes them and
-bad input is refused here, in the caller's language, before any internal call.
+One definition for the gateway's public API (refusing bad input before any internal call) and
+case-service's internal API.
 """
 
 from typing import Annotated
