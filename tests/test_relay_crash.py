@@ -27,6 +27,7 @@ from arende_platform.topology import QueueSpec
 pytestmark = [pytest.mark.asyncio(loop_scope="session"), pytest.mark.slow]
 
 EVENTS = 3000
+MAX_KILLS = 6
 QUEUE = QueueSpec(name="crash-test.events", bindings=((EXCHANGE_INTERNAL, "crash.#"),))
 
 RELAY_PROCESS = """
@@ -42,6 +43,7 @@ async def main(db_url, amqp_url):
     engine = create_engine(url)
     broker = Broker(amqp_url, "crash-relay")
     await broker.connect()
+    print("ready", flush=True)
     relay = OutboxRelay("crash-relay", create_sessionmaker(engine), outbox_table(MetaData()),
                         broker, url, batch_size=100)
     while await relay.publish_due():
@@ -111,15 +113,25 @@ async def test_relay_killed_repeatedly_loses_nothing_and_duplicates_are_absorbed
     rng = random.Random(7)
     while await remaining():
         child = await asyncio.create_subprocess_exec(
-            sys.executable, "-c", RELAY_PROCESS, url, test_env.rabbitmq_url
+            sys.executable,
+            "-c",
+            RELAY_PROCESS,
+            url,
+            test_env.rabbitmq_url,
+            stdout=asyncio.subprocess.PIPE,
         )
-        try:
-            await asyncio.wait_for(child.wait(), timeout=rng.uniform(0.6, 1.2))
-        except TimeoutError:
+        assert child.stdout is not None
+        assert (await asyncio.wait_for(child.stdout.readline(), timeout=60)) == b"ready\n"
+        if kills >= MAX_KILLS:  # enough chaos: let this one finish the work
+            assert await asyncio.wait_for(child.wait(), timeout=120) == 0
+            break
+        # Kill it while it publishes: a few batches in, at a random moment.
+        await asyncio.sleep(rng.uniform(0.05, 0.4))
+        if child.returncode is None:
             os.kill(child.pid, signal.SIGKILL)
-            await child.wait()
             kills += 1
-        assert kills < 60, "the relay never finished"
+        await child.wait()
+    assert await remaining() == 0
     assert kills > 0, "the relay was never killed; the test proved nothing"
 
     async def handle(session: AsyncSession, works: list[Work[str]]) -> None:

@@ -94,6 +94,7 @@ class Case(Base):
     title: Mapped[str] = mapped_column(Text)
     reference: Mapped[str | None] = mapped_column(Text)
     handler: Mapped[str | None] = mapped_column(Text)
+    handler_group: Mapped[str | None] = mapped_column(Text)
     business_area: Mapped[str | None] = mapped_column(Text)
     submitter_kind: Mapped[str] = mapped_column(Text)
     submitter_personal_number: Mapped[str | None] = mapped_column(Text)
@@ -101,6 +102,9 @@ class Case(Base):
     submitter_name: Mapped[str | None] = mapped_column(Text)
     submitter_email: Mapped[str | None] = mapped_column(Text)
     submitter_phone: Mapped[str | None] = mapped_column(Text)
+    # Byt användare (F-CV-6): a second employee who may also access the case.
+    other_account: Mapped[str | None] = mapped_column(Text)
+    other_name: Mapped[str | None] = mapped_column(Text)
     form: Mapped[list[Any]] = mapped_column(JSONB)
     starred: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
     correlation_id: Mapped[str | None] = mapped_column(Text)
@@ -118,6 +122,9 @@ class CaseEvent(Base):
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
     internal: Mapped[bool] = mapped_column(Boolean)
+    # What happened: submitted, assigned, updated, reference, closed, switch_user, complemented,
+    # acknowledged, resubmitted, closed_by_user, notification, archived.
+    kind: Mapped[str] = mapped_column(Text, default="updated", server_default="updated")
     status: Mapped[str] = mapped_column(Text)
     title: Mapped[str] = mapped_column(Text)
     message: Mapped[str] = mapped_column(Text, default="", server_default="")
@@ -133,6 +140,8 @@ class Attachment(Base):
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    # The timeline event the file came with (an update, a complement); none for the form's own.
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("case_events.id", ondelete="SET NULL"))
     filename: Mapped[str] = mapped_column(Text)
     content_type: Mapped[str] = mapped_column(Text)
     size: Mapped[int] = mapped_column(BigInteger)
@@ -140,3 +149,24 @@ class Attachment(Base):
     data: Mapped[bytes] = mapped_column(LargeBinary)
     source: Mapped[str] = mapped_column(Text)  # "submission", "caseworker", "citizen"
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class AccessLogEntry(Base):
+    """Who read or did what with which case, when (Swedish public-sector access logging).
+
+    Append-only: a trigger refuses updates, and deletes except under a purge (F-RT-1). No
+    personnummer is stored here.
+    """
+
+    __tablename__ = "access_log"
+    __table_args__ = (
+        Index("ix_access_log_case", "case_id", "at"),
+        Index("ix_access_log_actor", "actor", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    actor: Mapped[str] = mapped_column(Text)
+    case_id: Mapped[int] = mapped_column(BigInteger)
+    action: Mapped[str] = mapped_column(Text)  # read, download, assign, update, …
+    detail: Mapped[str] = mapped_column(Text, default="", server_default="")

@@ -177,6 +177,7 @@ def make_intake(settings: CaseServiceSettings) -> Subscription[Submission]:
                 {
                     "case_id": case_id,
                     "internal": False,
+                    "kind": "submitted",
                     "status": CaseStatus.SUBMITTED.value,
                     "title": SUBMITTED_TITLE,
                     "message": "",
