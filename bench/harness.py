@@ -252,9 +252,9 @@ def cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
-def cpu_by_command(commands: Sequence[str]) -> dict[str, float]:
-    """CPU seconds used so far by all live processes whose comm is one of `commands`."""
-    totals = dict.fromkeys(commands, 0.0)
+def cpu_by_command(commands: Sequence[str]) -> dict[str, dict[int, float]]:
+    """CPU seconds used so far by each live process whose comm is one of `commands`, by pid."""
+    found: dict[str, dict[int, float]] = {c: {} for c in commands}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
@@ -264,10 +264,10 @@ def cpu_by_command(commands: Sequence[str]) -> dict[str, float]:
         except (FileNotFoundError, ProcessLookupError, PermissionError):
             continue
         comm = raw[raw.index("(") + 1 : raw.rindex(")")]
-        if comm in totals:
+        if comm in found:
             fields = raw.rsplit(")", 1)[1].split()
-            totals[comm] += (int(fields[11]) + int(fields[12])) / CLK_TCK
-    return totals
+            found[comm][int(entry.name)] = (int(fields[11]) + int(fields[12])) / CLK_TCK
+    return found
 
 
 def machine_cpu() -> tuple[float, float]:
@@ -283,37 +283,45 @@ def machine_cpu() -> tuple[float, float]:
 class CpuMeter:
     """Cores used between start() and stop(): the machine, the processes under test, RabbitMQ,
     PostgreSQL (all its processes), this benchmark itself, and everything else ("other": other
-    programs on the machine, which make the figures unreliable when they are busy)."""
+    programs on the machine, which make the figures unreliable when they are busy).
+
+    Per process, only CPU used inside the interval counts: a process that started during it
+    counts from zero, one that ended during it is left out (its last share is lost).
+    """
 
     pids: list[int] = field(default_factory=list)
-    _start: dict[str, float] = field(default_factory=dict)
+    _start: dict[str, dict[int, float]] = field(default_factory=dict)
+    _start_machine: float = 0.0
     _wall: float = 0.0
 
-    def _sample(self) -> dict[str, float]:
+    def _sample(self) -> tuple[float, dict[str, dict[int, float]]]:
         busy, _ = machine_cpu()
         by_command = cpu_by_command(("beam.smp", "postgres"))
-        sample = {
-            "machine": busy,
+        parts = {
             "rabbitmq": by_command["beam.smp"],
             "postgres": by_command["postgres"],
-            "bench": cpu_seconds(os.getpid()) or 0.0,
+            "bench": {os.getpid(): cpu_seconds(os.getpid()) or 0.0},
+            "process": {pid: cpu_seconds(pid) or 0.0 for pid in self.pids},
         }
-        if self.pids:
-            sample["process"] = sum(cpu_seconds(pid) or 0.0 for pid in self.pids)
-        return sample
+        return busy, parts
 
     def start(self) -> None:
-        self._start = self._sample()
+        self._start_machine, self._start = self._sample()
         self._wall = time.monotonic()
 
     def stop(self) -> dict[str, float]:
         """Average cores used over the interval, per part (2.0 = both cores of the machine)."""
-        end = self._sample()
+        machine, parts = self._sample()
         wall = max(time.monotonic() - self._wall, 1e-9)
-        cores = {k: (end[k] - self._start.get(k, 0.0)) / wall for k in end}
-        cores["other"] = max(
-            cores["machine"] - sum(v for k, v in cores.items() if k != "machine"), 0.0
-        )
+        cores = {"machine": (machine - self._start_machine) / wall}
+        for name, pids in parts.items():
+            before = self._start.get(name, {})
+            used = sum(cpu - before.get(pid, 0.0) for pid, cpu in pids.items())
+            cores[name] = max(used, 0.0) / wall
+        if not self.pids:
+            del cores["process"]
+        known = sum(v for k, v in cores.items() if k != "machine")
+        cores["other"] = max(cores["machine"] - known, 0.0)
         return {k: round(v, 2) for k, v in cores.items()}
 
 

@@ -116,7 +116,9 @@ async def test_every_service_is_healthy_ready_and_exposes_metrics(
             base = f"http://127.0.0.1:{port}"
             assert (await client.get(f"{base}/healthz")).json()["status"] == "ok", service
             ready = (await client.get(f"{base}/readyz")).json()
-            assert ready["checks"] == {"database": "ok", "broker": "ok"}, service
+            assert ready["checks"] == {"database": "ok", "broker": "ok", "outbox_relay": "ok"}, (
+                service
+            )
             metrics = (await client.get(f"{base}/metrics")).text
             assert "http_requests_total" in metrics, service
             assert "outbox_backlog" in metrics or service != "case-service"

@@ -5,10 +5,13 @@ import httpx
 import pytest_asyncio
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
+from sqlalchemy import select
 
 from arende_contracts.access import Actor
-from arende_platform.testing import TestEnvironment
+from arende_contracts.external import EXCHANGE_ESERVICE, ROUTING_SUBMISSION_CREATED
+from arende_platform.testing import TestEnvironment, eventually, publish_json, sample_submission
 from case_service.app import build_app
+from case_service.models import Case
 from case_service.settings import CaseServiceSettings
 
 SUPERUSER = Actor(username="admin", superuser=True).model_dump_json()
@@ -41,3 +44,24 @@ async def case_type(case_client: httpx.AsyncClient) -> dict[str, Any]:
     response = await case_client.post("/internal/case-types", json=body)
     assert response.status_code == 201, response.text
     return response.json()
+
+
+@pytest_asyncio.fixture(loop_scope="session", scope="session")
+async def new_case(case_app: FastAPI, amqp: Any) -> Any:
+    """Publish a submission like an e-service and return the id of the case intake made."""
+
+    async def make(case_type: str, **overrides: Any) -> int:
+        body = sample_submission(case_type=case_type, **overrides)
+        await publish_json(amqp, EXCHANGE_ESERVICE, ROUTING_SUBMISSION_CREATED, body)
+
+        async def case_id() -> int | None:
+            async with case_app.state.runtime.sessions() as session:
+                return (
+                    await session.execute(
+                        select(Case.id).where(Case.submission_id == body["submission_id"])
+                    )
+                ).scalar_one_or_none()
+
+        return await eventually(case_id)  # type: ignore[no-any-return]
+
+    return make

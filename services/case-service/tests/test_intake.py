@@ -44,14 +44,24 @@ async def test_same_submission_three_times_makes_one_case(
     case = cases[0]
     assert case.status == "submitted"
     assert case.title == "Anmälan till flexlinjen"
-    async with case_app.state.runtime.sessions() as session:
-        files = (
-            (await session.execute(select(Attachment).where(Attachment.case_id == case.id)))
-            .scalars()
-            .all()
-        )
-    assert [f.filename for f in files] == ["intyg.pdf"]
-    assert files[0].data == b"%PDF-1.4\n"
+
+    async def files() -> list[Attachment]:
+        async with case_app.state.runtime.sessions() as session:
+            rows = await session.execute(
+                select(Attachment).where(Attachment.case_id == case.id).order_by(Attachment.id)
+            )
+            found = list(rows.scalars())
+        return found if len(found) == 2 else []
+
+    stored = await eventually(files)
+    attachment = next(f for f in stored if f.source == "submission")
+    assert (attachment.filename, attachment.data) == ("intyg.pdf", b"%PDF-1.4\n")
+    # The form itself, rendered as a PDF named after the case type, off the intake path.
+    form_pdf = next(f for f in stored if f.source == "form")
+    assert form_pdf.filename == "Anmälan till flexlinjen.pdf"
+    assert form_pdf.form_version == 1
+    assert form_pdf.content_type == "application/pdf"
+    assert form_pdf.data.startswith(b"%PDF-")
 
     listed = (await case_client.get("/internal/cases", params={"view": "all"})).json()
     assert case.id in [item["id"] for item in listed["items"]]

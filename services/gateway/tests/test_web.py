@@ -28,6 +28,11 @@ def row_of(html: str, case_id: int) -> str:
     return found.group(0)
 
 
+def column_headers(html: str) -> list[str]:
+    """The texts of the case table's column headers (each a link that sorts)."""
+    return re.findall(r'<th scope="col"[^>]*><a class="sort-link"[^>]*>([^<]+)<', html)
+
+
 def text_of(fragment: str) -> str:
     return " ".join(re.sub(r"<[^>]+>", " ", fragment).split())
 
@@ -126,8 +131,7 @@ async def test_alla_arenden_lists_the_case_with_the_guides_columns(
     page = await client.get("/arenden/alla")
     assert page.status_code == 200
     html = page.text
-    headers = re.findall(r'<th scope="col">([^<]+)</th>', html)
-    assert headers == COLUMNS
+    assert column_headers(html) == COLUMNS
     assert '<a href="/arenden/alla" aria-current="page">Alla ärenden</a>' in html
     assert "Visar 1 av 1 ärenden" in html
     case_id = scenario.case["id"]
@@ -227,7 +231,7 @@ async def test_the_language_switch_is_remembered(
     await gw.browser_login(client, scenario.handler.username, scenario.handler.password)
     english = await client.get("/arenden/alla?lang=en")
     assert '<html lang="en">' in english.text
-    assert re.findall(r'<th scope="col">([^<]+)</th>', english.text) == [
+    assert column_headers(english.text) == [
         "Case",
         "Status",
         "Reference",

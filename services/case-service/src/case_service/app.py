@@ -7,8 +7,14 @@ from fastapi import Depends, FastAPI
 
 from arende_platform.runtime import ServiceRuntime
 from arende_platform.web import create_app, internal_token_guard
+from case_service.access_log.endpoints import router as access_log_router
+from case_service.actions.endpoints import router as actions_router
+from case_service.attachments.endpoints import router as attachments_router
 from case_service.case_types.endpoints import router as case_types_router
 from case_service.cases.endpoints import router as cases_router
+from case_service.cases.listing import router as case_list_router
+from case_service.citizen.handlers import make_citizen_actions
+from case_service.documents.handlers import make_form_documents
 from case_service.intake.handlers import SERVICE, make_intake
 from case_service.models import Base
 from case_service.settings import CaseServiceSettings
@@ -25,7 +31,11 @@ def build_app(settings: CaseServiceSettings | None = None) -> FastAPI:
         settings=settings,
         migrations=MIGRATIONS,
         metadata=Base.metadata,
-        subscriptions=[make_intake(settings)],
+        subscriptions=[
+            make_intake(settings),
+            make_citizen_actions(settings),
+            make_form_documents(),
+        ],
     )
 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -35,6 +45,10 @@ def build_app(settings: CaseServiceSettings | None = None) -> FastAPI:
     app = create_app(SERVICE, lifespan, lambda app: runtime.readiness(), title="case-service")
     app.state.runtime = runtime
     guard = [Depends(internal_token_guard(settings))]
+    app.include_router(case_list_router, dependencies=guard)
     app.include_router(cases_router, dependencies=guard)
+    app.include_router(actions_router, dependencies=guard)
+    app.include_router(attachments_router, dependencies=guard)
+    app.include_router(access_log_router, dependencies=guard)
     app.include_router(case_types_router, dependencies=guard)
     return app

@@ -2,7 +2,14 @@
 
 from typing import Any
 
-from arende_contracts.events import EXCHANGE_INTERNAL, CaseSubmitted
+from arende_contracts.events import (
+    EXCHANGE_INTERNAL,
+    CaseAssigned,
+    CaseClosed,
+    CaseSubmitted,
+    CaseUpdated,
+    NotificationRequested,
+)
 from arende_contracts.external import (
     EXCHANGE_PUBLIC,
     ROUTING_PUBLIC_CASE_EVENT,
@@ -32,6 +39,32 @@ def document() -> dict[str, Any]:
                 CaseSubmitted.routing_key,
                 CaseSubmitted,
                 "A case was created (through the outbox; message_id = event_id).",
+            ),
+            Sends(
+                EXCHANGE_INTERNAL,
+                CaseAssigned.routing_key,
+                CaseAssigned,
+                "A case was assigned (Fördela) to a handler or a group, or got the caseworker "
+                "who first updated it as its handler.",
+            ),
+            Sends(
+                EXCHANGE_INTERNAL,
+                CaseUpdated.routing_key,
+                CaseUpdated,
+                "A caseworker changed a case: status, events, reference, user, acknowledgement.",
+            ),
+            Sends(
+                EXCHANGE_INTERNAL,
+                CaseClosed.routing_key,
+                CaseClosed,
+                "A caseworker closed a case (Avsluta, or Uppdatera to Avslutad).",
+            ),
+            Sends(
+                EXCHANGE_INTERNAL,
+                NotificationRequested.routing_key,
+                NotificationRequested,
+                "Notify the submitter of an update by e-mail or SMS (one message per channel); "
+                "waits in notification-service.requests.",
             ),
             Sends(
                 EXCHANGE_PUBLIC,

@@ -7,6 +7,7 @@ from uuid import UUID
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    ColumnElement,
     DateTime,
     ForeignKey,
     Identity,
@@ -15,15 +16,19 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     Text,
+    cast,
     func,
+    literal_column,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from arende_platform.tables import inbox_table, outbox_table
 
 CASE_ID_START = 10000
+# ICU's Swedish collation (PostgreSQL built with ICU, as Debian's and the official images are).
+SWEDISH = "sv-x-icu"
 
 
 class Base(DeclarativeBase):
@@ -91,26 +96,124 @@ class Case(Base):
     submission_id: Mapped[UUID] = mapped_column(PgUUID(as_uuid=True), unique=True)
     case_type_id: Mapped[int] = mapped_column(ForeignKey("case_types.id"))
     status: Mapped[str] = mapped_column(Text)
-    title: Mapped[str] = mapped_column(Text)
-    reference: Mapped[str | None] = mapped_column(Text)
+    # Texts the list sorts on are compared as Swedish (å, ä, ö after z), whatever the database's
+    # collation: see CASE_SORT_KEYS.
+    title: Mapped[str] = mapped_column(Text(collation=SWEDISH))
+    reference: Mapped[str | None] = mapped_column(Text(collation=SWEDISH))
     handler: Mapped[str | None] = mapped_column(Text)
     handler_group: Mapped[str | None] = mapped_column(Text)
     business_area: Mapped[str | None] = mapped_column(Text)
     submitter_kind: Mapped[str] = mapped_column(Text)
     submitter_personal_number: Mapped[str | None] = mapped_column(Text)
-    submitter_account: Mapped[str | None] = mapped_column(Text)
-    submitter_name: Mapped[str | None] = mapped_column(Text)
+    submitter_account: Mapped[str | None] = mapped_column(Text(collation=SWEDISH))
+    submitter_name: Mapped[str | None] = mapped_column(Text(collation=SWEDISH))
     submitter_email: Mapped[str | None] = mapped_column(Text)
     submitter_phone: Mapped[str | None] = mapped_column(Text)
     # Byt användare (F-CV-6): a second employee who may also access the case.
     other_account: Mapped[str | None] = mapped_column(Text)
     other_name: Mapped[str | None] = mapped_column(Text)
     form: Mapped[list[Any]] = mapped_column(JSONB)
+    # The form shown is the newest version (F-TW-2); earlier ones are kept in form_versions.
+    form_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # Detaljerad sökning (F-LI-3): the form's labels and values as words, kept by the trigger
+    # cases_form_search (migration 0003). Deferred: only the list's search reads it.
+    form_search: Mapped[str | None] = mapped_column(TSVECTOR, deferred=True)
     starred: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
     correlation_id: Mapped[str | None] = mapped_column(Text)
     submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+# --- The case list (F-LI-2, F-LI-3): sort keys and search indexes -----------------------------
+
+# Sorting on Status follows the life of a case, not the alphabet of one language's labels.
+STATUS_ORDER = (
+    "submitted",
+    "awaiting_handling",
+    "assigned",
+    "in_progress",
+    "awaiting_submitter",
+    "complemented",
+    "decided",
+    "closed",
+    "closed_by_user",
+    "archived",
+)
+_STATUS_ARRAY = literal_column("ARRAY[" + ", ".join(f"'{s}'" for s in STATUS_ORDER) + "]")
+_EMPTY = literal_column("''")
+
+# Each sort of the list is keyset-paged on (key, id). No key is ever NULL (keyset comparisons
+# would skip NULL rows): a missing reference or submitter name sorts as the empty string, i.e.
+# last when descending. Texts sort in Swedish by their columns' collation.
+CASE_SORT_KEYS: dict[str, ColumnElement[Any]] = {
+    "updated_at": Case.updated_at,
+    "submitted_at": Case.submitted_at,
+    "title": Case.title,
+    "status": func.coalesce(func.array_position(_STATUS_ARRAY, Case.status), literal_column("0")),
+    "reference": func.coalesce(Case.reference, _EMPTY),
+    "submitter": func.coalesce(Case.submitter_name, Case.submitter_account, _EMPTY),
+    "id": Case.id,
+}
+
+# Grundläggande sökning matches part of these, lowercased (trigram GIN indexes; partial where
+# the value is often missing, so intake pays nothing for those rows).
+CASE_ID_TEXT = cast(Case.id, Text)
+CASE_SEARCH_COLUMNS: dict[str, ColumnElement[Any]] = {
+    "id": CASE_ID_TEXT,
+    "reference": func.lower(Case.reference),
+    "personal_number": Case.submitter_personal_number,
+    "account": func.lower(Case.submitter_account),
+    "name": func.lower(Case.submitter_name),
+}
+
+
+def _trigram_index(name: str, key: str, where: ColumnElement[bool] | None = None) -> Index:
+    return Index(
+        name,
+        CASE_SEARCH_COLUMNS[key].label(key),
+        postgresql_using="gin",
+        postgresql_ops={key: "gin_trgm_ops"},
+        postgresql_where=where,
+    )
+
+
+_trigram_index("ix_cases_id_trgm", "id")
+_trigram_index("ix_cases_reference_trgm", "reference", Case.reference.is_not(None))
+_trigram_index(
+    "ix_cases_personal_number_trgm",
+    "personal_number",
+    Case.submitter_personal_number.is_not(None),
+)
+_trigram_index("ix_cases_account_trgm", "account", Case.submitter_account.is_not(None))
+_trigram_index("ix_cases_name_trgm", "name", Case.submitter_name.is_not(None))
+Index("ix_cases_form_search", Case.form_search, postgresql_using="gin")
+# Arkiverade ärenden are ~3/4 of all cases and the oldest: every list is either archived or
+# not, so the sort indexes lead with this (PostgreSQL matches `ARCHIVED` and
+# `ARCHIVED IS false` in a query to it).
+ARCHIVED = Case.status == literal_column("'archived'")
+# One b-tree per sort within a case type and archived-ness: a list reads each visible case
+# type's next rows in order (cases/listing.py), whatever the scope and whichever the sort.
+for _sort, _key in CASE_SORT_KEYS.items():
+    _keys = (_key,) if _key is Case.id else (_key, Case.id)
+    Index(f"ix_cases_list_{_sort}", Case.case_type_id, ARCHIVED, *_keys)
+# Lists over very many case types at once read this one (the default sort only).
+Index("ix_cases_archived_updated", ARCHIVED, Case.updated_at, Case.id)
+# Mina ärenden: the cases of my handler groups (most cases have none).
+Index(
+    "ix_cases_handler_group",
+    Case.handler_group,
+    Case.updated_at,
+    Case.id,
+    postgresql_where=Case.handler_group.is_not(None),
+)
+# The Verksamhetstyp filter and its options: distinct values per case type by a skip scan.
+Index(
+    "ix_cases_type_business_area",
+    Case.case_type_id,
+    Case.business_area,
+    postgresql_where=Case.business_area.is_not(None),
+)
 
 
 class CaseEvent(Base):
@@ -142,6 +245,8 @@ class Attachment(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
     # The timeline event the file came with (an update, a complement); none for the form's own.
     event_id: Mapped[int | None] = mapped_column(ForeignKey("case_events.id", ondelete="SET NULL"))
+    # Set on the PDF of a submitted form: which version of the form it shows.
+    form_version: Mapped[int | None] = mapped_column(Integer)
     filename: Mapped[str] = mapped_column(Text)
     content_type: Mapped[str] = mapped_column(Text)
     size: Mapped[int] = mapped_column(BigInteger)
@@ -170,3 +275,16 @@ class AccessLogEntry(Base):
     case_id: Mapped[int] = mapped_column(BigInteger)
     action: Mapped[str] = mapped_column(Text)  # read, download, assign, update, …
     detail: Mapped[str] = mapped_column(Text, default="", server_default="")
+
+
+class FormVersion(Base):
+    """A superseded version of a case's form, kept unchanged forever (F-IN-2, F-TW-2)."""
+
+    __tablename__ = "form_versions"
+
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
+    )
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    form: Mapped[list[Any]] = mapped_column(JSONB)
+    submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,4 +1,4 @@
-"""case-service settings: the platform's plus intake limits."""
+"""case-service settings: the platform's plus intake limits and case list totals."""
 
 from arende_platform.settings import PlatformSettings
 
@@ -10,4 +10,8 @@ class CaseServiceSettings(PlatformSettings):
     max_attachment_bytes: int = 20 * 1024 * 1024
     intake_batch_size: int = 200
     intake_batch_wait: float = 0.01
-    intake_concurrency: int = 2
+    intake_concurrency: int = 1
+    # The case list waits this long for an exact `total`, then answers PostgreSQL's estimate;
+    # a count that cost more than 20 ms is reused this many seconds (cases/listing.py).
+    list_count_wait_seconds: float = 0.05
+    list_count_cache_seconds: float = 30.0

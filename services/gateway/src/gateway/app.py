@@ -10,9 +10,11 @@ from fastapi.staticfiles import StaticFiles
 
 from arende_platform.runtime import ServiceRuntime
 from arende_platform.web import create_app
+from gateway.access_log.endpoints import router as access_log_router
 from gateway.administration.endpoints import router as administration_router
 from gateway.auth.endpoints import router as auth_router
 from gateway.auth.passwords import Passwords
+from gateway.case_actions.endpoints import router as case_actions_router
 from gateway.case_client import CaseServiceClient
 from gateway.cases.endpoints import router as cases_router
 from gateway.errors import install_error_handlers, is_api
@@ -21,6 +23,7 @@ from gateway.models import Base
 from gateway.settings import GatewaySettings
 from gateway.users.endpoints import router as users_router
 from gateway.users.service import ensure_bootstrap_admin
+from gateway.web.case_view import router as case_view_router
 from gateway.web.endpoints import router as web_router
 from gateway.web.rendering import STATIC, error_page
 
@@ -106,8 +109,11 @@ def build_app(
 
     app.include_router(auth_router)
     app.include_router(cases_router)
+    app.include_router(case_actions_router)
     app.include_router(administration_router)
+    app.include_router(access_log_router)
     app.include_router(users_router)
     app.include_router(web_router)
+    app.include_router(case_view_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

@@ -8,20 +8,23 @@ internal token → 502, a 4xx about the request → the same status with case-se
 
 import json
 import logging
+from collections.abc import Mapping
 from typing import Any
+from urllib.parse import unquote
 
 import httpx
 from fastapi import HTTPException
 
 from arende_contracts.access import ACTOR_HEADER, Actor
 from arende_platform.logging import correlation_id
+from gateway.case_errors import CASE_NOT_FOUND, refusal
 from gateway.errors import AppError
 
 log = logging.getLogger(__name__)
 
 UNAVAILABLE = "Ärendetjänsten svarar inte just nu. Försök igen om en stund."
 FAILED = "Ärendetjänsten kunde inte utföra begäran."
-CASE_NOT_FOUND = "Ärendet finns inte eller så saknar du behörighet till det."
+INVALID_CURSOR = "Ogiltig cursor. Börja om från första sidan."
 
 
 def actor_header(actor: Actor) -> str:
@@ -52,7 +55,7 @@ class CaseServiceClient:
         self.client = client
         self.internal_token = internal_token
 
-    async def call(
+    async def send(
         self,
         method: str,
         path: str,
@@ -60,8 +63,8 @@ class CaseServiceClient:
         *,
         params: dict[str, Any] | None = None,
         json_body: Any = None,
-    ) -> Any:
-        """The decoded JSON answer of one internal call, or an HTTPException."""
+    ) -> httpx.Response:
+        """The successful response of one internal call, or an HTTPException."""
         headers = {"x-internal-token": self.internal_token, ACTOR_HEADER: actor_header(actor)}
         cid = correlation_id.get()
         if cid:
@@ -87,21 +90,41 @@ class CaseServiceClient:
             )
             raise AppError(502, FAILED)
         if response.status_code >= 400:
-            raise HTTPException(status_code=response.status_code, detail=_detail(response))
+            raise refusal(response) or HTTPException(
+                status_code=response.status_code, detail=_detail(response)
+            )
+        return response
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        actor: Actor,
+        *,
+        params: dict[str, Any] | None = None,
+        json_body: Any = None,
+    ) -> Any:
+        """The decoded JSON answer of one internal call, or an HTTPException."""
+        response = await self.send(method, path, actor, params=params, json_body=json_body)
         if response.status_code == 204 or not response.content:
             return None
         return response.json()
 
-    async def list_cases(
-        self, actor: Actor, view: str, limit: int, cursor: str | None = None
-    ) -> dict[str, Any]:
-        """A page of a case list view with the view's total."""
-        return await self.call(  # type: ignore[no-any-return]
-            "GET",
-            "/internal/cases",
-            actor,
-            params={"view": view, "limit": limit, "cursor": cursor},
-        )
+    async def list_cases(self, actor: Actor, params: Mapping[str, Any]) -> dict[str, Any]:
+        """A page of a case list (the parameters of `GET /api/v1/cases`, validated).
+
+        The gateway checks every other parameter itself, so a 422 from case-service is about
+        the cursor (malformed, or made for another sort).
+        """
+        query = {k: v for k, v in params.items() if v is not None and v != ""}
+        if isinstance(query.get("detailed"), bool):
+            query["detailed"] = "true" if query["detailed"] else "false"
+        try:
+            return await self.call("GET", "/internal/cases", actor, params=query)  # type: ignore[no-any-return]
+        except HTTPException as exc:
+            if exc.status_code == 422:
+                raise AppError(422, INVALID_CURSOR) from exc
+            raise
 
     async def get_case(self, actor: Actor, case_id: int) -> dict[str, Any]:
         """One case; 404 (in the caller's language) when it is missing or outside their scope."""
@@ -111,3 +134,30 @@ class CaseServiceClient:
             if exc.status_code == 404:
                 raise AppError(404, CASE_NOT_FOUND) from exc
             raise
+
+    async def case_scope(self, actor: Actor, case_id: int) -> dict[str, Any]:
+        """Case type, organization, status and the caller's allowed actions (not a read)."""
+        return await self.call("GET", f"/internal/cases/{case_id}/scope", actor)  # type: ignore[no-any-return]
+
+    async def act(
+        self, actor: Actor, case_id: int, action: str, body: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Run an action (assign, update, reference, close, switch-user, acknowledge)."""
+        return await self.call(  # type: ignore[no-any-return]
+            "POST", f"/internal/cases/{case_id}/{action}", actor, json_body=body
+        )
+
+    async def attachment(
+        self, actor: Actor, case_id: int, attachment_id: int
+    ) -> tuple[bytes, str, str]:
+        """(content, content type, filename) of a case's file."""
+        response = await self.send(
+            "GET", f"/internal/cases/{case_id}/attachments/{attachment_id}", actor
+        )
+        filename = unquote(response.headers.get("x-filename", "")) or "bilaga"
+        content_type = response.headers.get("content-type", "application/octet-stream")
+        return response.content, content_type, filename
+
+    async def access_log(self, actor: Actor, params: dict[str, Any]) -> dict[str, Any]:
+        """A page of the access log in the caller's administrative scope."""
+        return await self.call("GET", "/internal/access-log", actor, params=params)  # type: ignore[no-any-return]

@@ -49,6 +49,52 @@ ENGLISH: dict[str, str] = {
     "Nästa sida": "Next page",
     "Första sidan": "First page",
     "Sidor": "Pages",
+    # Case lists: search, filters, sorting, paging (F-LI-2..4)
+    "Sök och filtrera": "Search and filter",
+    "Sök ärende": "Search cases",
+    "Sök ärende...": "Search cases...",
+    "Detaljerad sökning": "Detailed search",
+    "Sök": "Search",
+    "Rensa sökning och filter": "Clear search and filters",
+    "Alla": "All",
+    "Alla (ej Avslutad)": "All (not Closed)",
+    "Verksamhetstyp": "Business area",
+    "Filtrera i listan": "Filter the list",
+    "Skriv det du vill filtrera på...": "Type what you want to filter on...",
+    "Filtrerar bara ärendena på den här sidan.": "Filters only the cases on this page.",
+    "{shown} av {total} ärenden på sidan visas": "{shown} of {total} cases on this page shown",
+    'Grundläggande sökning på "{q}" resulterade i {total} ärenden.': (
+        'Basic search for "{q}" found {total} cases.'
+    ),
+    'Grundläggande sökning på "{q}" resulterade i cirka {total} ärenden.': (
+        'Basic search for "{q}" found about {total} cases.'
+    ),
+    'Detaljerad sökning på "{q}" resulterade i {total} ärenden.': (
+        'Detailed search for "{q}" found {total} cases.'
+    ),
+    'Detaljerad sökning på "{q}" resulterade i cirka {total} ärenden.': (
+        'Detailed search for "{q}" found about {total} cases.'
+    ),
+    (
+        "Den grundläggande sökningen är designad för att vara snabb och söker endast på utvalda "
+        'fält i ärendet. Om du vill söka på alla fält i ärendet klickar du på "Detaljerad sökning".'
+    ): (
+        "The basic search is designed to be fast and searches only selected fields of the case. "
+        'To search all fields of the case, click "Detailed search".'
+    ),
+    "Observera att en detaljerad sökning kan ta lång tid.": (
+        "Note that a detailed search can take a long time."
+    ),
+    "Visar {shown} av cirka {total} ärenden": "Showing {shown} of about {total} cases",
+    "{view}, sorterade efter {column}, {direction}": "{view}, sorted by {column}, {direction}",
+    "fallande": "descending",
+    "stigande": "ascending",
+    "sortera fallande": "sort descending",
+    "sortera stigande": "sort ascending",
+    "Föregående sida": "Previous page",
+    "Ogiltig cursor. Börja om från första sidan.": (
+        "Invalid cursor. Start again from the first page."
+    ),
     # Case view
     "Ärende id": "Case id",
     "Handläggare": "Handler",
@@ -91,6 +137,134 @@ ENGLISH: dict[str, str] = {
         "You cannot deactivate your own account or remove its administrator rights"
     ),
     "CSRF-token saknas eller är fel": "CSRF token missing or wrong",
+    # Case view (F-CV-1)
+    "Handläggargrupp": "Handler group",
+    "Annan användare": "Other user",
+    "Åtgärder": "Actions",
+    "Ärendets flikar": "Case tabs",
+    "Senaste händelserna": "Latest events",
+    "Hela tidslinjen": "Full timeline",
+    "Bilagor": "Attachments",
+    "Intern": "Internal",
+    "Notifierad": "Notified",
+    "Det finns inga händelser.": "There are no events.",
+    "Det finns inga bilagor.": "There are no attachments.",
+    "Till sidans topp": "To the top of the page",
+    "Tillbaka till ärendet": "Back to the case",
+    "och": "and",
+    # Case actions and their dialogs (F-CV-2..7, F-TW-1)
+    "Fördela": "Assign",
+    "Uppdatera": "Update",
+    "Avsluta": "Close",
+    "Byt användare": "Switch user",
+    "Kvittera": "Acknowledge",
+    "Spara": "Save",
+    "Avbryt": "Cancel",
+    "Fördela ärende": "Assign case",
+    "Uppdatera ärende": "Update case",
+    "Avsluta ärende": "Close case",
+    "Byt användare som skickat in ärendet": "Switch the user who submitted the case",
+    "Obligatorisk": "Required",
+    "Välj handläggare": "Choose a handler",
+    "Listan innehåller alla handläggare som har behörighet att arbeta med ärendet.": (
+        "The list contains every handler who is allowed to work with the case."
+    ),
+    "Inaktivera eventuell notifikation till användaren": "Disable any notification to the user",
+    "Välj status": "Choose status",
+    "Oförändrad ({status})": "Unchanged ({status})",
+    "Händelsens rubrik": "Event title",
+    "Händelsens rubrik (Både extern och intern)": "Event title (both external and internal)",
+    "Meddelande till användaren": "Message to the user",
+    "Visas även för användaren i Mina sidor.": "Also shown to the user in My pages.",
+    "Internt meddelande": "Internal message",
+    "Lagras som en intern händelse som inte syns för användaren.": (
+        "Stored as an internal event that the user does not see."
+    ),
+    "Välj fil": "Choose file",
+    "1 till max 3 filer: PDF, bilder, Word- och Excel-dokument, text- och CSV-filer.": (
+        "1 to at most 3 files: PDF, images, Word and Excel documents, text and CSV files."
+    ),
+    "Ärendets referens": "Case reference",
+    "Bytet innebär endast att den nya användaren kan komma åt ärendet i Mina ärenden.": (
+        "The switch only means that the new user can access the case in My cases."
+    ),
+    "Obs! Det är viktigt att ange korrekta uppgifter här då det inte görs någon kontroll av "
+    "dessa.": "Note! It is important to enter correct details here as they are not checked.",
+    "Ny användare": "New user",
+    "Byt till användaren med staden-konto": "Switch to the user with the city account",
+    "Den nya användarens för- och efternamn": "First and last name of the new user",
+    "Staden-konto för annan användare som kan komma åt ärendet": (
+        "City account of another user who may access the case"
+    ),
+    "För- och efternamn för annan användare som kan komma åt ärendet": (
+        "First and last name of another user who may access the case"
+    ),
+    "Staden-konto för användare": "City account of the user",
+    "För- och efternamn": "First and last name",
+    # Confirmations after an action
+    "Ärendet fördelat": "Case assigned",
+    "Ärendet fördelat och notifiering har skickats till {recipients}.": (
+        "Case assigned and a notification has been sent to {recipients}."
+    ),
+    "Ärendet uppdaterat": "Case updated",
+    "Ärendet uppdaterat och notifiering har skickats till {recipients}.": (
+        "Case updated and a notification has been sent to {recipients}."
+    ),
+    "Ärendet avslutat": "Case closed",
+    "Ärendets referens har uppdaterats.": "The case reference has been updated.",
+    "Ärendets användare har ändrats.": "The case's user has been changed.",
+    "Kompletteringen har kvitterats.": "The complement has been acknowledged.",
+    "Kompletteringen har kvitterats och notifiering har skickats till {recipients}.": (
+        "The complement has been acknowledged and a notification has been sent to {recipients}."
+    ),
+    # Refusals of case actions
+    "Händelsens rubrik måste anges.": "The event title is required.",
+    "Kontrollera fältet {field}.": "Check the field {field}.",
+    "Åtgärden kan inte utföras på ärendet just nu.": (
+        "The action cannot be performed on the case right now."
+    ),
+    "Bilagan finns inte.": "The attachment does not exist.",
+    "Ärendet är arkiverat och kan inte ändras.": "The case is archived and cannot be changed.",
+    "Din roll ger inte behörighet att göra detta i ärendet.": (
+        "Your role does not allow you to do this on the case."
+    ),
+    "Ett avslutat ärende kan inte fördelas. Ändra först status med Uppdatera.": (
+        "A closed case cannot be assigned. First change its status with Update."
+    ),
+    "Ärendet är redan avslutat.": "The case is already closed.",
+    "Användaren kan bara bytas i interna ärenden som skickats in med staden-konto.": (
+        "The user can only be switched on internal cases submitted with a city account."
+    ),
+    "Det finns ingen komplettering från användaren att kvittera.": (
+        "There is no complement from the user to acknowledge."
+    ),
+    "Högst {limit} filer kan bifogas.": "At most {limit} files can be attached.",
+    "Filen {filename} kunde inte läsas.": "The file {filename} could not be read.",
+    "Filen {filename} är för stor. Största tillåtna storlek är {limit_mb} MB.": (
+        "The file {filename} is too large. The largest allowed size is {limit_mb} MB."
+    ),
+    "Filen {filename} är tom.": "The file {filename} is empty.",
+    "Filen {filename} är ett program eller skript och kan inte bifogas.": (
+        "The file {filename} is a program or script and cannot be attached."
+    ),
+    "Filen {filename} innehåller makron och kan inte bifogas.": (
+        "The file {filename} contains macros and cannot be attached."
+    ),
+    "Filen {filename} har en filtyp som inte är tillåten. Tillåtna är PDF, bilder (PNG, JPEG, "
+    "GIF), Word- och Excel-dokument samt text- och CSV-filer.": (
+        "The file {filename} is of a type that is not allowed. Allowed are PDF, images (PNG, "
+        "JPEG, GIF), Word and Excel documents, and text and CSV files."
+    ),
+    "Ange antingen en handläggare eller en handläggargrupp.": (
+        "Give either a handler or a handler group."
+    ),
+    "Handläggaren {handler} finns inte eller har inte behörighet till ärendet.": (
+        "The handler {handler} does not exist or is not allowed to work with the case."
+    ),
+    "Handläggargruppen {group} finns inte.": "The handler group {group} does not exist.",
+    "Ange både staden-konto och namn för den andra användaren, eller inget av dem.": (
+        "Give both the city account and the name of the other user, or neither."
+    ),
 }
 
 

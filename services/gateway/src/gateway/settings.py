@@ -26,3 +26,6 @@ class GatewaySettings(PlatformSettings):
     case_service_timeout: float = Field(default=10.0, gt=0)
     # Rows per page in the web UI's case lists.
     page_size: int = Field(default=25, ge=1, le=200)
+    # Largest file a caseworker may attach (the same MAX_ATTACHMENT_BYTES as case-service, which
+    # checks it too); the gateway refuses bigger uploads before passing them on.
+    max_attachment_bytes: int = Field(default=20 * 1024 * 1024, ge=1)

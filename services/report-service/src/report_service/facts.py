@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from arende_contracts.events import (
     CaseAssigned,
     CaseClosed,
+    CaseResubmitted,
     CaseSubmitted,
     CaseUpdated,
     EventEnvelope,
@@ -52,6 +53,8 @@ async def _apply(session: AsyncSession, event: EventEnvelope) -> None:
         values["assigned_at"] = at
         values["status"] = "assigned"
     elif isinstance(event, CaseUpdated):
+        values["status"] = data.status.value
+    elif isinstance(event, CaseResubmitted):
         values["status"] = data.status.value
     elif isinstance(event, CaseClosed):
         values["status"] = data.status.value

@@ -50,6 +50,17 @@ class CaseUpdatedData(_Data):
     notify: bool = True
 
 
+class CaseResubmittedData(_Data):
+    """The submitter sent a new version of the form (F-TW-2)."""
+
+    case_id: int
+    case_type: str
+    organization: str
+    version: int
+    status: CaseStatus
+    previous_status: CaseStatus
+
+
 class CaseClosedData(_Data):
     case_id: int
     case_type: str
@@ -158,6 +169,7 @@ CaseSubmitted = _event("CaseSubmitted", CaseSubmittedData, "case.submitted.v1")
 CaseAssigned = _event("CaseAssigned", CaseAssignedData, "case.assigned.v1")
 CaseUpdated = _event("CaseUpdated", CaseUpdatedData, "case.updated.v1")
 CaseClosed = _event("CaseClosed", CaseClosedData, "case.closed.v1")
+CaseResubmitted = _event("CaseResubmitted", CaseResubmittedData, "case.resubmitted.v1")
 CaseArchived = _event("CaseArchived", CaseArchivedData, "case.archived.v1")
 CasePurged = _event("CasePurged", CasePurgedData, "case.purged.v1")
 NotificationRequested = _event(
@@ -174,6 +186,7 @@ ALL_EVENTS: tuple[type[EventEnvelope], ...] = (
     CaseAssigned,
     CaseUpdated,
     CaseClosed,
+    CaseResubmitted,
     CaseArchived,
     CasePurged,
     NotificationRequested,
@@ -189,6 +202,7 @@ AnyEvent = Annotated[
     | CaseAssigned  # type: ignore[valid-type]
     | CaseUpdated  # type: ignore[valid-type]
     | CaseClosed  # type: ignore[valid-type]
+    | CaseResubmitted  # type: ignore[valid-type]
     | CaseArchived  # type: ignore[valid-type]
     | CasePurged  # type: ignore[valid-type]
     | NotificationRequested  # type: ignore[valid-type]

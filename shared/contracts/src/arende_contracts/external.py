@@ -17,7 +17,12 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from arende_contracts.identity import InvalidPersonalNumber, normalize_personal_number
+from arende_contracts.identity import (
+    InvalidPersonalNumber,
+    InvalidPhoneNumber,
+    normalize_personal_number,
+    normalize_phone,
+)
 from arende_contracts.statuses import CaseStatus
 
 EXCHANGE_ESERVICE = "eservice"
@@ -58,6 +63,16 @@ class Submitter(_Inbound):
             raise PydanticCustomError(
                 "invalid_personal_number", "personal_number is not a valid personnummer"
             ) from exc
+
+    @field_validator("phone")
+    @classmethod
+    def _normalize_phone(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        try:
+            return normalize_phone(value)
+        except InvalidPhoneNumber as exc:
+            raise PydanticCustomError("invalid_phone", "phone is not a valid phone number") from exc
 
     @model_validator(mode="after")
     def _identity_matches_kind(self) -> Self:

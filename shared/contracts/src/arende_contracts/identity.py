@@ -2,6 +2,7 @@
 
 from datetime import date
 
+import phonenumbers
 from stdnum import luhn
 from stdnum.exceptions import ValidationError as StdnumError
 
@@ -56,3 +57,18 @@ def mask_personal_number(value: str | None) -> str:
     if not value:
         return ""
     return value[:-4] + "****"
+
+
+class InvalidPhoneNumber(ValueError):
+    """The value is not a phone number that can receive SMS."""
+
+
+def normalize_phone(value: str, region: str = "SE") -> str:
+    """E.164 form (+46701234567); national numbers are read as Swedish."""
+    try:
+        number = phonenumbers.parse(value, region)
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidPhoneNumber(str(exc)) from exc
+    if not phonenumbers.is_valid_number(number):
+        raise InvalidPhoneNumber("not a valid number")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

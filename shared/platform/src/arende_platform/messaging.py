@@ -29,8 +29,8 @@ from aio_pika.abc import (
     DeliveryMode,
 )
 from aio_pika.exceptions import AMQPError, DeliveryError
-from sqlalchemy import Table, delete, func, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Table, Text, delete, func, literal, select
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -309,9 +309,15 @@ async def claim_keys(
     """Record keys as handled by `consumer`; return those that were not recorded before."""
     if not keys:
         return set()
+    # One cacheable statement whatever the batch size (a multi-row VALUES is compiled anew
+    # for every batch).
+    keyed = select(
+        literal(consumer, Text).label("consumer"),
+        func.unnest(literal(list(keys), ARRAY(Text))).label("message_key"),
+    )
     stmt = (
         insert(inbox)
-        .values([{"consumer": consumer, "message_key": k} for k in keys])
+        .from_select(["consumer", "message_key"], keyed)
         .on_conflict_do_nothing()
         .returning(inbox.c.message_key)
     )
@@ -449,14 +455,39 @@ class Consumer(Generic[T]):
                 return
 
         fresh_keys = {w.key for w in fresh}
+        done: list[tuple[AbstractIncomingMessage, str]] = []
         for work in fresh:
             if work.rejection is not None:
                 await self._dead_letter_message(work.message, work.rejection)
             else:
-                await self._ack(work.message, "processed")
+                done.append((work.message, "processed"))
         for work in duplicates + [w for w in unique.values() if w.key not in fresh_keys]:
-            await self._ack(work.message, "duplicate")
+            done.append((work.message, "duplicate"))
+        await self._ack_batch(done)
         BATCH_DURATION.labels(self.queue_name).observe(time.perf_counter() - started)
+
+    async def _ack_batch(self, done: list[tuple[AbstractIncomingMessage, str]]) -> None:
+        """Ack a finished batch: one `multiple` ack per channel when this consumer is the only
+        worker (every earlier delivery is then settled), else one ack per message."""
+        if self.sub.concurrency > 1 or len(done) < 2:
+            for message, outcome in done:
+                await self._ack(message, outcome)
+            return
+        newest: dict[int, AbstractIncomingMessage] = {}
+        for message, _ in done:
+            key = id(message.channel)
+            if key not in newest or (message.delivery_tag or 0) > (newest[key].delivery_tag or 0):
+                newest[key] = message
+        acked: set[int] = set()
+        for key, message in newest.items():
+            try:
+                await message.ack(multiple=True)
+                acked.add(key)
+            except Exception:  # channel gone: the broker redelivers and the inbox absorbs it
+                log.debug("ack on a lost channel", extra={"queue": self.queue_name})
+        for message, outcome in done:
+            ok = id(message.channel) in acked
+            MESSAGES_CONSUMED.labels(self.queue_name, outcome if ok else "unacked").inc()
 
     async def _apply(self, works: list[Work[T]]) -> list[Work[T]]:
         async with self.sessions() as session, session.begin():

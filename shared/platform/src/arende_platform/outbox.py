@@ -125,7 +125,7 @@ class OutboxRelay:
             try:
                 await self._listen()
                 published = await self.publish_due()
-                await self._measure()
+                await self.measure()
                 if published >= self.batch_size:
                     continue  # more may be waiting
             except asyncio.CancelledError:
@@ -210,7 +210,8 @@ class OutboxRelay:
         if ids:
             await session.execute(delete(self.outbox).where(self.outbox.c.id.in_(ids)))
 
-    async def _measure(self) -> None:
+    async def measure(self) -> None:
+        """Update the backlog gauges (at most every 5 s)."""
         now = time.monotonic()
         if now - self._measured_at < 5:
             return

@@ -1,5 +1,7 @@
 """What a service holds while it runs: database, broker, outbox relay and consumers."""
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -13,6 +15,7 @@ from arende_platform.db import create_engine, create_sessionmaker, migrate
 from arende_platform.messaging import Broker, Consumer, Subscription
 from arende_platform.metrics import DB_POOL_IN_USE
 from arende_platform.outbox import OutboxRelay
+from arende_platform.relay_process import RelayProcess
 from arende_platform.settings import PlatformSettings
 from arende_platform.web import ReadinessCheck
 
@@ -36,6 +39,8 @@ class ServiceRuntime:
     broker: Broker = field(init=False)
     outbox_relay: OutboxRelay | None = field(init=False, default=None)
     consumers: list[Consumer[Any]] = field(init=False, default_factory=list)
+    relay_process: RelayProcess | None = field(init=False, default=None)
+    _monitor: asyncio.Task[None] | None = field(init=False, default=None)
 
     @property
     def outbox(self) -> Table:
@@ -53,6 +58,7 @@ class ServiceRuntime:
         self.broker = Broker(self.settings.rabbitmq_url, self.service)
         await self.broker.connect()
         if self.relay:
+            # The relay object also keeps the backlog gauges of /metrics current.
             self.outbox_relay = OutboxRelay(
                 self.service,
                 self.sessions,
@@ -62,7 +68,20 @@ class ServiceRuntime:
                 batch_size=self.settings.outbox_batch_size,
                 poll_seconds=self.settings.outbox_poll_seconds,
             )
-            await self.outbox_relay.start()
+            if self.settings.outbox_relay_process:
+                self.relay_process = RelayProcess(
+                    self.service,
+                    url,
+                    self.settings.rabbitmq_url,
+                    self.settings.outbox_batch_size,
+                    self.settings.outbox_poll_seconds,
+                    self.settings.log_level,
+                    self.settings.log_format,
+                )
+                await self.relay_process.start()
+                self._monitor = asyncio.create_task(self._measure_outbox())
+            else:
+                await self.outbox_relay.start()
         for sub in self.subscriptions:
             consumer = Consumer(self.broker, self.sessions, self.inbox, sub)
             await consumer.start()
@@ -73,7 +92,13 @@ class ServiceRuntime:
         for consumer in self.consumers:
             await consumer.stop()
         self.consumers.clear()
-        if self.outbox_relay is not None:
+        if self._monitor is not None:
+            self._monitor.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._monitor
+        if self.relay_process is not None:
+            await self.relay_process.stop()
+        elif self.outbox_relay is not None:
             await self.outbox_relay.stop()
         await self.broker.close()
         await self.engine.dispose()
@@ -95,5 +120,18 @@ class ServiceRuntime:
     async def broker_ready(self) -> bool:
         return self.broker.is_connected
 
+    async def relay_ready(self) -> bool:
+        return self.relay_process is None or self.relay_process.alive
+
+    async def _measure_outbox(self) -> None:
+        assert self.outbox_relay is not None
+        while True:
+            with contextlib.suppress(Exception):
+                await self.outbox_relay.measure()
+            await asyncio.sleep(5)
+
     def readiness(self) -> list[tuple[str, ReadinessCheck]]:
-        return [("database", self.database_ready), ("broker", self.broker_ready)]
+        checks = [("database", self.database_ready), ("broker", self.broker_ready)]
+        if self.relay_process is not None:
+            checks.append(("outbox_relay", self.relay_ready))
+        return checks

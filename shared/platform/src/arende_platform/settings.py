@@ -33,12 +33,11 @@ class PlatformSettings(BaseSettings):
     db_pool_size: int = 10
     db_max_overflow: int = 10
 
-    # Messaging: consumer queues are quorum queues with this delivery limit; transient failures
-    # are retried after these delays (seconds) before the message goes to the dead-letter queue.
-    delivery_limit: int = 5
-    retry_delays: tuple[int, ...] = (1, 10, 60)
+    # Messaging (queue arguments, delivery limits and retry delays: arende_platform.topology).
     outbox_batch_size: int = 500
     outbox_poll_seconds: float = 1.0
+    # Publish from a process of the service's own (bench/README.md); false runs it in the loop.
+    outbox_relay_process: bool = True
 
     def service_url(self, service: str) -> str:
         """Base URL of another service's internal HTTP API."""

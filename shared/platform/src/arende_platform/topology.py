@@ -7,10 +7,13 @@ generated from this module.
 
 from dataclasses import dataclass, field
 
-from arende_contracts.events import EXCHANGE_INTERNAL
+from arende_contracts.events import EXCHANGE_INTERNAL, NotificationRequested
 from arende_contracts.external import (
     EXCHANGE_ESERVICE,
     EXCHANGE_PUBLIC,
+    ROUTING_CITIZEN_CLOSED,
+    ROUTING_CITIZEN_COMPLEMENTED,
+    ROUTING_CITIZEN_RESUBMITTED,
     ROUTING_PUBLIC_CASE_EVENT,
     ROUTING_SUBMISSION_CREATED,
 )
@@ -63,7 +66,38 @@ PUBLIC_CASE_EVENTS = QueueSpec(
     external_consumer=True,
 )
 
-QUEUES: tuple[QueueSpec, ...] = (SUBMISSIONS, REPORT_CASE_EVENTS, PUBLIC_CASE_EVENTS)
+# Notification requests (F-NO-1) wait here, durably, for notification-service's consumer.
+NOTIFICATION_REQUESTS = QueueSpec(
+    name="notification-service.requests",
+    bindings=((EXCHANGE_INTERNAL, NotificationRequested.routing_key),),
+)
+
+# The submitter's actions (F-TW-1..3) from the citizen portal.
+CITIZEN_ACTIONS = QueueSpec(
+    name="case-service.citizen-actions",
+    bindings=(
+        (EXCHANGE_ESERVICE, ROUTING_CITIZEN_COMPLEMENTED),
+        (EXCHANGE_ESERVICE, ROUTING_CITIZEN_RESUBMITTED),
+        (EXCHANGE_ESERVICE, ROUTING_CITIZEN_CLOSED),
+    ),
+)
+# case-service renders each submitted form version as a PDF, off the intake's hot path.
+FORM_DOCUMENTS = QueueSpec(
+    name="case-service.form-documents",
+    bindings=(
+        (EXCHANGE_INTERNAL, "case.submitted.v1"),
+        (EXCHANGE_INTERNAL, "case.resubmitted.v1"),
+    ),
+)
+
+QUEUES: tuple[QueueSpec, ...] = (
+    SUBMISSIONS,
+    CITIZEN_ACTIONS,
+    FORM_DOCUMENTS,
+    REPORT_CASE_EVENTS,
+    PUBLIC_CASE_EVENTS,
+    NOTIFICATION_REQUESTS,
+)
 
 
 def queue_arguments(spec: QueueSpec) -> dict[str, object]:

@@ -1,8 +1,5 @@
 """`submission.created` → exactly one case (F-IN-1..3), in batches of one transaction each."""
 
-import base64
-import binascii
-import hashlib
 import logging
 from typing import Any
 from uuid import uuid4
@@ -24,6 +21,8 @@ from arende_contracts.statuses import CaseStatus
 from arende_platform.messaging import Rejected, Subscription, Work
 from arende_platform.outbox import event_row, message_row, stage
 from arende_platform.topology import SUBMISSIONS
+from case_service.attachments.service import prepare_files
+from case_service.errors import CaseError
 from case_service.models import Attachment, Case, CaseEvent, CaseType, Organization, outbox
 from case_service.settings import CaseServiceSettings
 
@@ -31,6 +30,8 @@ log = logging.getLogger(__name__)
 
 SERVICE = "case-service"
 SUBMITTED_TITLE = "Ärendet har skickats in"
+# Core tables, not the ORM classes: the ORM's bulk path costs ~11 % of intake CPU (bench/).
+CASES, CASE_EVENTS, ATTACHMENTS = Case.__table__, CaseEvent.__table__, Attachment.__table__
 
 
 def describe_validation_error(exc: ValidationError) -> Rejected:
@@ -63,33 +64,21 @@ def submission_key(item: Submission, message: AbstractIncomingMessage) -> str:
 def _decode_attachments(
     work: Work[Submission], settings: CaseServiceSettings
 ) -> list[dict[str, Any]] | None:
-    files = []
-    if len(work.item.attachments) > settings.max_attachments:
-        work.reject("too_many_attachments", f"at most {settings.max_attachments} attachments")
-        return None
-    for attachment in work.item.attachments:
-        try:
-            data = base64.b64decode(attachment.data_base64, validate=True)
-        except (binascii.Error, ValueError):
-            work.reject("invalid_attachment", f"{attachment.filename}: data_base64 is not base64")
-            return None
-        if len(data) > settings.max_attachment_bytes:
-            work.reject(
-                "attachment_too_large",
-                f"{attachment.filename}: {len(data)} bytes, limit {settings.max_attachment_bytes}",
-            )
-            return None
-        files.append(
-            {
-                "filename": attachment.filename,
-                "content_type": attachment.content_type,
-                "size": len(data),
-                "sha256": hashlib.sha256(data).hexdigest(),
-                "data": data,
-                "source": "submission",
-            }
+    """The submission's files, checked by content and size like every other file."""
+    try:
+        return prepare_files(
+            [(a.filename, a.data_base64) for a in work.item.attachments],
+            settings.max_attachment_bytes,
+            source="submission",
+            max_files=settings.max_attachments,
         )
-    return files
+    except CaseError as refusal:
+        reason = {
+            "too_many_files": "too_many_attachments",
+            "file_too_large": "attachment_too_large",
+        }.get(refusal.code, "invalid_attachment")
+        work.reject(reason, str(refusal.detail))
+        return None
 
 
 def _check_case_type(work: Work[Submission], case_type: CaseType | None) -> bool:
@@ -159,9 +148,9 @@ def make_intake(settings: CaseServiceSettings) -> Subscription[Submission]:
         # The unique submission_id is the last line of defence against a second case.
         inserted = (
             await session.execute(
-                insert(Case)
+                insert(CASES)
                 .on_conflict_do_nothing(index_elements=["submission_id"])
-                .returning(Case.id, Case.submission_id),
+                .returning(CASES.c.id, CASES.c.submission_id),
                 values,
             )
         ).all()
@@ -220,9 +209,9 @@ def make_intake(settings: CaseServiceSettings) -> Subscription[Submission]:
                 )
             )
         if events:
-            await session.execute(insert(CaseEvent), events)
+            await session.execute(insert(CASE_EVENTS), events)
         if files:
-            await session.execute(insert(Attachment), files)
+            await session.execute(insert(ATTACHMENTS), files)
         await stage(session, outbox, outbox_rows)
         log.info("cases created", extra={"count": len(events)})
 

@@ -1,31 +1,87 @@
 """The integration API's case operations, answered by case-service for the caller."""
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
+from arende_contracts.case_list import (
+    DEFAULT_LIMIT,
+    MAX_CODE_LENGTH,
+    MAX_CURSOR_LENGTH,
+    MAX_LIMIT,
+    MAX_QUERY_LENGTH,
+    Order,
+    Sort,
+    StatusFilter,
+    View,
+)
 from gateway.auth.deps import CurrentCaseworker
 from gateway.deps import CaseServiceDep
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
 
-View = Literal["mine", "all", "archived"]
 CaseId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+Code = Annotated[str | None, Query(max_length=MAX_CODE_LENGTH)]
 
 
 @router.get("")
 async def list_cases(
     caseworker: CurrentCaseworker,
     case_service: CaseServiceDep,
-    view: View = "all",
-    limit: Annotated[int, Query(ge=1, le=200)] = 25,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    view: Annotated[
+        View, Query(description="mine (handler is me or my group), all (not archived), archived")
+    ] = "all",
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=MAX_QUERY_LENGTH,
+            description="Sök ärende: part of the id, reference, personnummer/account or name",
+        ),
+    ] = None,
+    detailed: Annotated[
+        bool, Query(description="Detaljerad sökning: also the words of the submitted forms")
+    ] = False,
+    case_type: Annotated[Code, Query(description="case type code")] = None,
+    status: Annotated[
+        StatusFilter,
+        Query(description="a status code; open (default) = all but closed; any = all"),
+    ] = "open",
+    business_area: Annotated[Code, Query(description="Verksamhetstyp")] = None,
+    organization: Annotated[Code, Query(description="organization code")] = None,
+    sort: Sort = "updated_at",
+    order: Order = "desc",
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    cursor: Annotated[
+        str | None,
+        Query(
+            max_length=MAX_CURSOR_LENGTH,
+            description="next_cursor or prev_cursor of a page with the same sort and order",
+        ),
+    ] = None,
 ) -> dict[str, Any]:
-    """Cases of a view (mine, all, archived) the caller may see, most recently changed first.
+    """Cases the caller may see: a view, searched, filtered and sorted, a page at a time.
 
-    `total` counts the whole view; pass `next_cursor` back as `cursor` for the next page.
+    `total` counts every matching case; it is exact up to 10,000 and otherwise may be an
+    estimate (`total_exact` false). Pass `next_cursor` or `prev_cursor` back as `cursor` (with
+    the same filters, sort and order) for the next or previous page. `facets` lists the case
+    types, organizations and business areas the caller can filter on.
     """
-    return await case_service.list_cases(caseworker.actor, view, limit, cursor)
+    return await case_service.list_cases(
+        caseworker.actor,
+        {
+            "view": view,
+            "q": q,
+            "detailed": detailed,
+            "case_type": case_type,
+            "status": status,
+            "business_area": business_area,
+            "organization": organization,
+            "sort": sort,
+            "order": order,
+            "limit": limit,
+            "cursor": cursor,
+        },
+    )
 
 
 @router.get("/{case_id}")

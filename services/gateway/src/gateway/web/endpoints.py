@@ -1,15 +1,12 @@
-"""The caseworker web UI: login, the three case lists and the case page (F-LI-1, F-LI-2)."""
+"""The caseworker web UI: login and the three case lists (F-LI-1; the lists are in case_list.py)."""
 
 import logging
 import secrets
 from datetime import timedelta
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import RedirectResponse
-from sqlalchemy import select
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from arende_platform.db import transaction
 from gateway.auth.deps import (
@@ -19,18 +16,17 @@ from gateway.auth.deps import (
     session_cookie_name,
 )
 from gateway.auth.service import (
-    Caseworker,
     check_password,
     digest,
     end_session,
     start_session,
 )
-from gateway.case_client import CASE_NOT_FOUND
 from gateway.deps import CaseServiceDep, PasswordsDep, SettingsDep, sessions_of
-from gateway.errors import AppError, error_message, request_language
+from gateway.errors import request_language
 from gateway.i18n import translate
-from gateway.models import StaffUser
 from gateway.settings import GatewaySettings
+from gateway.web.case_list import VIEWS as VIEWS  # the views' names, also used elsewhere
+from gateway.web.case_list import case_list_page
 from gateway.web.rendering import render
 
 log = logging.getLogger(__name__)
@@ -38,16 +34,8 @@ log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
 
 START_PAGE = "/arenden/mina"
-MAX_CASE_ID = 2**63 - 1
 LOGIN_CSRF_COOKIE = "arende_login_csrf"
 INVALID_FORM = "Formuläret har gått ut eller skickades från en annan sida. Försök igen."
-
-# slug → (view code of the API, heading, introduction)
-VIEWS: dict[str, tuple[str, str, str]] = {
-    "mina": ("mine", "Mina ärenden", "Ärenden som är fördelade till dig."),
-    "alla": ("all", "Alla ärenden", "Ärenden du har tillgång till."),
-    "arkiverade": ("archived", "Arkiverade ärenden", "Arkiverade ärenden du har tillgång till."),
-}
 
 
 def safe_next(target: str | None) -> str:
@@ -218,127 +206,25 @@ async def logout(
     return response
 
 
-async def _handler_names(request: Request, usernames: set[str]) -> dict[str, str]:
-    if not usernames:
-        return {}
-    async with transaction(sessions_of(request)) as session:
-        rows = await session.execute(
-            select(StaffUser.username, StaffUser.name).where(StaffUser.username.in_(usernames))
-        )
-        return {username: name for username, name in rows.all()}
-
-
-def _error(request: Request, caseworker: Caseworker, exc: StarletteHTTPException) -> Response:
-    """An error inside a signed-in page, shown with the page's navigation."""
-    message = error_message(exc, request_language(request))
-    return render(
-        request,
-        "error.html",
-        {"message": message},
-        caseworker=caseworker,
-        status_code=exc.status_code,
-    )
-
-
-async def _case_list(
-    request: Request,
-    slug: str,
-    caseworker: Caseworker,
-    case_service: CaseServiceDep,
-    settings: GatewaySettings,
-    cursor: str | None,
-) -> Response:
-    view, label, intro = VIEWS[slug]
-    try:
-        page = await case_service.list_cases(caseworker.actor, view, settings.page_size, cursor)
-    except StarletteHTTPException as exc:
-        return _error(request, caseworker, exc)
-    cases = page["items"]
-    names = await _handler_names(request, {c["handler"] for c in cases if c.get("handler")})
-    path = f"/arenden/{slug}"
-    return render(
-        request,
-        "case_list.html",
-        {
-            "view_label": label,
-            "view_intro": intro,
-            "nav_current": slug,
-            "cases": cases,
-            "total": page["total"],
-            "handler_names": names,
-            "next_href": (
-                f"{path}?{urlencode({'cursor': page['next_cursor']})}"
-                if page.get("next_cursor")
-                else None
-            ),
-            "first_href": path if cursor else None,
-        },
-        caseworker=caseworker,
-    )
-
-
-Cursor = Annotated[str | None, Query(max_length=200)]
-
-
 @router.get("/arenden/mina")
 async def my_cases(
-    request: Request,
-    caseworker: WebCaseworker,
-    case_service: CaseServiceDep,
-    settings: SettingsDep,
-    cursor: Cursor = None,
+    request: Request, caseworker: WebCaseworker, case_service: CaseServiceDep, settings: SettingsDep
 ) -> Response:
-    """Mina ärenden: cases assigned to me (the start page)."""
-    return await _case_list(request, "mina", caseworker, case_service, settings, cursor)
+    """Mina ärenden: cases assigned to me or my groups (the start page)."""
+    return await case_list_page(request, "mina", caseworker, case_service, settings)
 
 
 @router.get("/arenden/alla")
 async def all_cases(
-    request: Request,
-    caseworker: WebCaseworker,
-    case_service: CaseServiceDep,
-    settings: SettingsDep,
-    cursor: Cursor = None,
+    request: Request, caseworker: WebCaseworker, case_service: CaseServiceDep, settings: SettingsDep
 ) -> Response:
     """Alla ärenden: every case I may see that is not archived."""
-    return await _case_list(request, "alla", caseworker, case_service, settings, cursor)
+    return await case_list_page(request, "alla", caseworker, case_service, settings)
 
 
 @router.get("/arenden/arkiverade")
 async def archived_cases(
-    request: Request,
-    caseworker: WebCaseworker,
-    case_service: CaseServiceDep,
-    settings: SettingsDep,
-    cursor: Cursor = None,
+    request: Request, caseworker: WebCaseworker, case_service: CaseServiceDep, settings: SettingsDep
 ) -> Response:
     """Arkiverade ärenden."""
-    return await _case_list(request, "arkiverade", caseworker, case_service, settings, cursor)
-
-
-@router.get("/arenden/{case_id:int}")
-async def case_page(
-    request: Request, case_id: int, caseworker: WebCaseworker, case_service: CaseServiceDep
-) -> Response:
-    """The case view: header fields and the submitted form (Inskickade uppgifter)."""
-    if case_id > MAX_CASE_ID:
-        return _error(request, caseworker, AppError(404, CASE_NOT_FOUND))
-    try:
-        case = await case_service.get_case(caseworker.actor, case_id)
-    except StarletteHTTPException as exc:
-        return _error(request, caseworker, exc)
-    handler = case.get("handler")
-    names = await _handler_names(request, {handler} if handler else set())
-    back_slug = "arkiverade" if case.get("status") == "archived" else "alla"
-    return render(
-        request,
-        "case_detail.html",
-        {
-            "case": case,
-            "handler_name": names.get(handler, handler) if handler else None,
-            "back_slug": back_slug,
-            "back_label": VIEWS[back_slug][1],
-            "nav_current": None,
-        },
-        caseworker=caseworker,
-    )
+    return await case_list_page(request, "arkiverade", caseworker, case_service, settings)

@@ -1,0 +1,75 @@
+"""case-service's refusals in the caller's language.
+
+case-service names each refusal with a stable code (`x-error-code`) and the values its message
+needs (`x-error-values`); here each code has its Swedish text, translated like every other
+text of the gateway (i18n.ENGLISH).
+"""
+
+import json
+import logging
+from typing import Any
+
+import httpx
+
+from gateway.errors import AppError
+
+log = logging.getLogger(__name__)
+
+CASE_NOT_FOUND = "Ärendet finns inte eller så saknar du behörighet till det."
+ARCHIVED = "Ärendet är arkiverat och kan inte ändras."
+
+MESSAGES: dict[str, str] = {
+    "case_not_found": CASE_NOT_FOUND,
+    "attachment_not_found": "Bilagan finns inte.",
+    "archived": ARCHIVED,
+    "role": "Din roll ger inte behörighet att göra detta i ärendet.",
+    "closed_case": "Ett avslutat ärende kan inte fördelas. Ändra först status med Uppdatera.",
+    "already_closed": "Ärendet är redan avslutat.",
+    "not_employee_case": (
+        "Användaren kan bara bytas i interna ärenden som skickats in med staden-konto."
+    ),
+    "not_complemented": "Det finns ingen komplettering från användaren att kvittera.",
+    "too_many_files": "Högst {limit} filer kan bifogas.",
+    "invalid_file": "Filen {filename} kunde inte läsas.",
+    "file_too_large": "Filen {filename} är för stor. Största tillåtna storlek är {limit_mb} MB.",
+    "file_empty": "Filen {filename} är tom.",
+    "file_executable": "Filen {filename} är ett program eller skript och kan inte bifogas.",
+    "file_macros": "Filen {filename} innehåller makron och kan inte bifogas.",
+    "file_unknown_type": (
+        "Filen {filename} har en filtyp som inte är tillåten. Tillåtna är PDF, bilder (PNG, "
+        "JPEG, GIF), Word- och Excel-dokument samt text- och CSV-filer."
+    ),
+    "admin_required": "Administratörsbehörighet krävs",
+    "invalid_cursor": "Ogiltig begäran",
+    "naive_time": "Ogiltig begäran",
+}
+
+
+NOT_ALLOWED = "Åtgärden kan inte utföras på ärendet just nu."
+
+
+def action_refusal(case: dict[str, Any], action: str) -> AppError | None:
+    """Why the caller may not take `action` now, from the `actions` and `refused` codes that
+    case-service answers with a case (or its scope); None when they may."""
+    if action in case.get("actions", []):
+        return None
+    code = case.get("refused", {}).get(action)
+    if code in MESSAGES:
+        return AppError(403 if code == "role" else 409, MESSAGES[code])
+    return AppError(409, NOT_ALLOWED)
+
+
+def refusal(response: httpx.Response) -> AppError | None:
+    """The AppError of a coded refusal from case-service, or None for any other error."""
+    message = MESSAGES.get(response.headers.get("x-error-code", ""))
+    if message is None:
+        return None
+    try:
+        values = json.loads(response.headers.get("x-error-values") or "{}")
+        if not isinstance(values, dict):
+            values = {}
+        error = AppError(response.status_code, message, **values)
+    except (ValueError, KeyError, IndexError):
+        log.warning("case-service refusal without its values", extra={"code": message})
+        return None
+    return error
