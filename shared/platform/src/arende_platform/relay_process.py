@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 import multiprocessing
+import os
 import signal
 from multiprocessing.process import BaseProcess
 
@@ -20,6 +21,7 @@ from arende_platform.db import create_engine, create_sessionmaker
 from arende_platform.logging import configure_logging
 from arende_platform.messaging import Broker
 from arende_platform.outbox import OutboxRelay
+from arende_platform.processes import die_with_parent
 from arende_platform.tables import outbox_table
 
 log = logging.getLogger(__name__)
@@ -33,8 +35,10 @@ def relay_main(
     poll_seconds: float,
     log_level: str,
     log_format: str,
+    parent_pid: int | None = None,
 ) -> None:
-    """Entry point of the relay process: publish until SIGTERM."""
+    """Entry point of the relay process: publish until SIGTERM (or the service dies)."""
+    die_with_parent(parent_pid)
     configure_logging(f"{service}-relay", log_level, log_format)
 
     async def main() -> None:
@@ -87,6 +91,7 @@ class RelayProcess:
             poll_seconds,
             log_level,
             log_format,
+            os.getpid(),
         )
         self.service = service
         self.process: BaseProcess | None = None

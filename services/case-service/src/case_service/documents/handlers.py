@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from arende_contracts.events import CaseResubmitted, CaseSubmitted, EventEnvelope, parse_event
 from arende_platform.messaging import Rejected, Subscription, Work, message_id_key
+from arende_platform.processes import die_with_parent
 from arende_platform.topology import FORM_DOCUMENTS
 from case_service.documents.pdf import FormDocument, filename, render
 from case_service.models import Attachment, Case, CaseType, FormVersion, Organization
@@ -33,7 +34,8 @@ log = logging.getLogger(__name__)
 _pool: ProcessPoolExecutor | None = None
 
 
-def _lower_priority() -> None:
+def _lower_priority(parent_pid: int) -> None:
+    die_with_parent(parent_pid)
     os.nice(10)
 
 
@@ -44,6 +46,7 @@ def _renderer() -> ProcessPoolExecutor:
             max_workers=1,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_lower_priority,
+            initargs=(os.getpid(),),
         )
         atexit.register(_pool.shutdown, wait=False, cancel_futures=True)
     return _pool
