@@ -99,8 +99,39 @@ async def test_case_submitted_leaves_through_the_outbox(
         ),
         (submission(form=[]), "too_short"),
         (submission(submitter={"kind": "anonymous"}), "anonymous_not_allowed"),
+        (submission(submitter={"kind": "employee", "account": "anst1"}), "employee_not_allowed"),
+        (
+            submission(
+                submitter={"kind": "citizen", "personal_number": "191212121212", "phone": "12"}
+            ),
+            "invalid_phone",
+        ),
+        (submission(submitter={"kind": "citizen"}), "missing_personal_number"),
+        (submission(submitted_at="2026-11-24T10:15:00"), "timezone_aware"),
+        (
+            submission(attachments=[{"filename": "a.pdf", "data_base64": "JVBERi0xLjQK"}] * 11),
+            "too_many_attachments",
+        ),
+        (
+            submission(
+                attachments=[{"filename": "faktura.pdf", "data_base64": "TVqQAAMAAAAEAAAA"}]
+            ),
+            "invalid_attachment",
+        ),
     ],
-    ids=["malformed", "unknown-case-type", "bad-checksum", "empty-form", "anonymous"],
+    ids=[
+        "malformed",
+        "unknown-case-type",
+        "bad-checksum",
+        "empty-form",
+        "anonymous",
+        "employee",
+        "phone",
+        "no-personnummer",
+        "naive-time",
+        "eleven-files",
+        "exe-as-pdf",
+    ],
 )
 async def test_invalid_submission_goes_to_dead_letter_queue_with_reason(
     case_app: Any, case_type: dict[str, Any], amqp: Any, body: Any, reason: str

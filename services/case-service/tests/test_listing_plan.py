@@ -107,7 +107,8 @@ async def explained_executions(engine: AsyncEngine) -> tuple[list[Any], list[Any
             await conn.execute(
                 text(
                     "SELECT generic_plans, custom_plans FROM pg_prepared_statements"
-                    " WHERE statement LIKE 'SELECT cases.id, %sort_key%'"
+                    " WHERE statement LIKE '%AS sort_key%'"
+                    " AND statement NOT LIKE '%pg_prepared_statements%'"
                 )
             )
         ).all()

@@ -6,6 +6,7 @@ from arende_contracts.events import (
     EXCHANGE_INTERNAL,
     CaseAssigned,
     CaseClosed,
+    CaseResubmitted,
     CaseSubmitted,
     CaseUpdated,
     NotificationRequested,
@@ -13,12 +14,13 @@ from arende_contracts.events import (
 from arende_contracts.external import (
     EXCHANGE_PUBLIC,
     ROUTING_PUBLIC_CASE_EVENT,
+    CitizenAction,
     PublicCaseEvent,
     Submission,
 )
 from arende_platform.asyncapi import Receives, Sends
 from arende_platform.asyncapi import document as _document
-from arende_platform.topology import SUBMISSIONS
+from arende_platform.topology import CITIZEN_ACTIONS, SUBMISSIONS
 
 SERVICE = "case-service"
 
@@ -33,6 +35,18 @@ def document() -> dict[str, Any]:
                 Submission,
                 "A submitted e-service form. Idempotent by submission_id; an invalid one goes to "
                 "case-service.submissions.dlq with the reason in the x-reason header.",
+            ),
+            Receives(
+                CITIZEN_ACTIONS,
+                CitizenAction,
+                "The submitter's actions (citizen.complemented, citizen.resubmitted with a new "
+                "form, citizen.closed). Idempotent by action_id, matched by submission_id.",
+            ),
+            Sends(
+                EXCHANGE_INTERNAL,
+                CaseResubmitted.routing_key,
+                CaseResubmitted,
+                "The submitter sent a new version of the form (F-TW-2).",
             ),
             Sends(
                 EXCHANGE_INTERNAL,

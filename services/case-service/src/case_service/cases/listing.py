@@ -37,7 +37,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any, get_args
@@ -59,12 +59,13 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    true,
     tuple_,
-    union_all,
 )
 from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy.sql.util import ClauseAdapter
 from sqlalchemy.types import TypeEngine
 
 from arende_contracts.access import Actor
@@ -103,8 +104,13 @@ router = APIRouter(prefix="/internal/cases", tags=["cases"])
 assert set(get_args(Sort)) == set(CASE_SORT_KEYS)
 assert set(STATUS_ORDER) == {s.value for s in CaseStatus}
 
-# Running every statement of a list request with custom plans (see the module docstring).
-CUSTOM_PLANS = "SET LOCAL plan_cache_mode = force_custom_plan"
+# Every statement of a list request runs with custom plans (see the module docstring), and
+# without JIT compilation, which costs more than it saves on queries of a few milliseconds
+# (PostgreSQL turns it on for any plan it thinks costly).
+CUSTOM_PLANS = (
+    "SELECT set_config('plan_cache_mode', 'force_custom_plan', true),"
+    " set_config('jit', 'off', true)"
+)
 
 _SORT_TYPES: dict[str, TypeEngine[Any]] = {
     "updated_at": DateTime(timezone=True),
@@ -267,25 +273,28 @@ class Scope:
 
 @dataclass(frozen=True)
 class Where:
-    """The WHERE of a list: the case types it covers and the other conditions."""
+    """The WHERE of a list: the case types it covers, the filters (view, status, business
+    area), and the conditions that pick few cases through an index of their own (Mina ärenden:
+    the handler; a search: the trigram and form indexes)."""
 
     case_type_ids: list[int] | None  # None: every case type
-    conditions: list[ColumnElement[bool]]
+    filters: list[ColumnElement[bool]]
+    selective: list[ColumnElement[bool]]
 
-    def all(self) -> list[ColumnElement[bool]]:
-        """Every condition, the case types as `= ANY(...)` (or `=` for one)."""
+    def types(self) -> list[ColumnElement[bool]]:
+        """The case types as `= ANY(...)` (or `=` for one)."""
         ids = self.case_type_ids
         if ids is None:
-            return self.conditions
+            return []
         if len(ids) == 1:
-            return [Case.case_type_id == ids[0], *self.conditions]
-        return [
-            Case.case_type_id == any_(_array("case_type_ids", ids, Integer())),
-            *self.conditions,
-        ]
+            return [Case.case_type_id == ids[0]]
+        return [Case.case_type_id == any_(_array("case_type_ids", ids, Integer()))]
+
+    def all(self) -> list[ColumnElement[bool]]:
+        return [*self.types(), *self.filters, *self.selective]
 
     def of_type(self, case_type_id: int) -> list[ColumnElement[bool]]:
-        return [Case.case_type_id == case_type_id, *self.conditions]
+        return [Case.case_type_id == case_type_id, *self.filters, *self.selective]
 
 
 def list_conditions(
@@ -293,81 +302,145 @@ def list_conditions(
 ) -> Where:
     """The WHERE of a list: scope and type filters, view, status, business area, search (with
     the term's `words` when the search is detailed)."""
-    conditions: list[ColumnElement[bool]] = []
     # The forms the sort indexes lead with (see models.ARCHIVED).
-    conditions.append(ARCHIVED if params.view == "archived" else ARCHIVED.is_(false()))
+    filters = [ARCHIVED if params.view == "archived" else ARCHIVED.is_(false())]
+    selective: list[ColumnElement[bool]] = []
     if params.view == "mine":
         mine = Case.handler == actor.username
         if actor.groups:
             groups = _array("handler_groups", actor.groups, Text())
             mine = or_(mine, Case.handler_group == any_(groups))
-        conditions.append(mine)
+        selective.append(mine)
     if params.status == "open":
-        conditions.append(Case.status != all_(_array("closed", _CLOSED, Text())))
+        filters.append(Case.status != all_(_array("closed", _CLOSED, Text())))
     elif params.status != "any":
-        conditions.append(Case.status == params.status)
+        filters.append(Case.status == params.status)
     if params.business_area is not None:
-        conditions.append(Case.business_area == params.business_area)
+        filters.append(Case.business_area == params.business_area)
     term = normalize_query(params.q)
     if term:
-        conditions.append(search_condition(term, words if params.detailed else None))
-    return Where(scope.case_type_ids, conditions)
+        selective.append(search_condition(term, words if params.detailed else None))
+    return Where(scope.case_type_ids, filters, selective)
 
 
-# Above this many case types a list is one query (planning grows with the parts: ~5 ms at 50).
-MAX_PARTS = 50
+# A search or Mina ärenden with at most this many cases matching its own conditions sorts
+# them; one with more is read in order of the sort (see page_query).
+CANDIDATES = 2_000
+# Above this many case types a list is one query over them all (an `= ANY` and a sort).
+MAX_PARTS = 500
 
 
-def list_parts(params: ListParams, where: Where, case_types: list[dict[str, Any]]) -> list[int]:
-    """The case types a page is read from one by one; none for one query (see the rules)."""
-    if normalize_query(params.q) or params.view == "mine":
-        return []
-    ids = where.case_type_ids
-    if ids is None:
-        ids = [ct["id"] for ct in case_types]
-    return ids if 2 <= len(ids) <= MAX_PARTS else []
+@dataclass(frozen=True)
+class PageQuery:
+    """A page's SELECT; `candidates`: it returns the counts of the selective candidates."""
+
+    statement: Any
+    candidates: bool = False
 
 
-def page_query(
-    params: ListParams, where: Where, cursor: Cursor | None, parts: Sequence[int] = ()
-) -> Any:
-    """The SELECT of one page (limit + 1 rows, to know whether another page follows), from each
-    case type of `parts` in turn and merged, or as one query."""
+def _position(params: ListParams, cursor: Cursor | None) -> tuple[bool, list[ColumnElement[bool]]]:
+    """(descending, the keyset condition) of a page at `cursor`."""
     key = CASE_SORT_KEYS[params.sort]
     # Scanning backward (towards the previous page) runs the order the other way round.
     descending = (params.order == "desc") != (cursor is not None and cursor.backward)
-    position: list[ColumnElement[bool]] = []
-    if cursor is not None:
-        value = bindparam("cursor_value", cursor.value, type_=_SORT_TYPES[params.sort])
-        case_id = bindparam("cursor_id", cursor.case_id, type_=BigInteger())
-        if params.sort == "id":
-            position.append(Case.id < case_id if descending else Case.id > case_id)
-        else:
-            row, at = tuple_(key, Case.id), tuple_(value, case_id)
-            position.append(row < at if descending else row > at)
+    if cursor is None:
+        return descending, []
+    value = bindparam("cursor_value", cursor.value, type_=_SORT_TYPES[params.sort])
+    case_id = bindparam("cursor_id", cursor.case_id, type_=BigInteger())
+    if params.sort == "id":
+        return descending, [Case.id < case_id if descending else Case.id > case_id]
+    row, at = tuple_(key, Case.id), tuple_(value, case_id)
+    return descending, [row < at if descending else row > at]
 
-    def ordered(columns: Sequence[Any]) -> list[Any]:
-        return [c.desc() if descending else c.asc() for c in columns]
 
+def _ordered(columns: Sequence[Any], descending: bool) -> list[Any]:
+    return [c.desc() if descending else c.asc() for c in columns]
+
+
+def candidates_query(params: ListParams, where: Where, cursor: Cursor | None) -> PageQuery:
+    """The page among the cases that match the selective conditions (a search, Mina ärenden),
+    at most CANDIDATES of them, found first through their own indexes and then filtered and
+    sorted; with the number of candidates (CANDIDATES + 1: too many, the page is not valid)
+    and of matches (the exact total).
+
+    The candidates are behind a fence (a MATERIALIZED CTE): PostgreSQL's estimates of a search
+    are rough, and it would rather AND the search with a scan of a quarter of the table (the
+    archived-or-not half of an index) than filter a few hundred rows.
+    """
+    descending, position = _position(params, cursor)
+    found = (
+        select(*ITEM_COLUMNS)
+        .where(*where.selective)
+        .limit(CANDIDATES + 1)
+        .cte("candidates")
+        .prefix_with("MATERIALIZED")
+    )
+    adapter = ClauseAdapter(found)
+
+    def adapt(element: Any) -> Any:
+        """`element` over the candidates instead of the table."""
+        element = getattr(element, "__clause_element__", lambda: element)()
+        return adapter.traverse(element)
+
+    kept = [adapt(c) for c in (*where.types(), *where.filters)]
+    key = adapt(CASE_SORT_KEYS[params.sort])
+    keys = [found.c.id] if params.sort == "id" else [key, found.c.id]
+    statement = (
+        select(
+            *(found.c[c.key] for c in ITEM_COLUMNS),
+            key.label("sort_key"),
+            select(func.count()).select_from(found).scalar_subquery().label("candidates"),
+            select(func.count()).select_from(found).where(*kept).scalar_subquery().label("matches"),
+        )
+        .where(*kept, *(adapt(c) for c in position))
+        .order_by(*_ordered(keys, descending))
+        .limit(params.limit + 1)
+    )
+    return PageQuery(statement, candidates=True)
+
+
+def ordered_query(
+    params: ListParams, where: Where, cursor: Cursor | None, case_type_ids: Sequence[int]
+) -> PageQuery:
+    """The page read in the order of its sort.
+
+    For 2 to MAX_PARTS case types, each one's next rows are read from the index on (case type,
+    archived, sort key, id) and the few merged (a LATERAL join over the case type ids): a page
+    costs the same for any scope, sort and filter, also where the sort follows the case type
+    (Ärende) or the scope is a sliver of a big view. Otherwise one query.
+    """
+    descending, position = _position(params, cursor)
+    key = CASE_SORT_KEYS[params.sort]
     keys = [Case.id] if params.sort == "id" else [key, Case.id]
     size = params.limit + 1
-
-    def page(conditions: list[ColumnElement[bool]]) -> Any:
-        return (
+    if not 2 <= len(case_type_ids) <= MAX_PARTS:
+        statement = (
             select(*ITEM_COLUMNS, key.label("sort_key"))
-            .where(*conditions, *position)
-            .order_by(*ordered(keys))
+            .where(*where.all(), *position)
+            .order_by(*_ordered(keys, descending))
             .limit(size)
         )
-
-    if not parts:
-        return page(where.all())
-    merged = union_all(*(page(where.of_type(t)) for t in parts)).subquery("parts")
-    return (
-        select(*(merged.c[c.key] for c in ITEM_COLUMNS), merged.c.sort_key)
-        .order_by(*ordered([merged.c.sort_key, merged.c.id]))
+        return PageQuery(statement)
+    parts = (
+        func.unnest(_array("part_ids", case_type_ids, Integer()))
+        .table_valued("id")
+        .render_derived(name="parts", with_types=False)
+    )
+    each = (
+        select(*ITEM_COLUMNS, key.label("sort_key"))
+        .where(Case.case_type_id == parts.c.id, *where.filters, *where.selective, *position)
+        .order_by(*_ordered(keys, descending))
+        .limit(size)
+        .lateral("page")
+    )
+    statement = (
+        select(*(each.c[c.key] for c in ITEM_COLUMNS), each.c.sort_key)
+        .select_from(parts)
+        .join(each, true())
+        .order_by(*_ordered([each.c.sort_key, each.c.id], descending))
         .limit(size)
     )
+    return PageQuery(statement)
 
 
 # --- totals -------------------------------------------------------------------------------------
@@ -515,17 +588,32 @@ BUSINESS_AREAS = text(
         FROM areas a
         WHERE a.business_area IS NOT NULL
     )
-    SELECT DISTINCT business_area FROM areas WHERE business_area IS NOT NULL
+    SELECT case_type_id, business_area FROM areas WHERE business_area IS NOT NULL
     """
 )
 
 
-async def business_areas(session: AsyncSession, case_type_ids: list[int]) -> list[str]:
-    """Verksamhetstyp values used by cases of these case types, in Swedish order."""
-    if not case_type_ids:
-        return []
-    values = (await session.execute(BUSINESS_AREAS, {"ids": case_type_ids})).scalars()
-    return sorted(values, key=_swedish_key)
+# Business areas change when a case with a new one arrives: a minute late among the filter's
+# options is fine, and saves a query per page. Per process, keyed by the case types. (Filtering
+# on one asks the database afresh: `_with_area`.)
+AREAS_SECONDS = 60.0
+_areas: dict[tuple[int, ...], tuple[float, dict[str, set[int]]]] = {}
+
+
+async def business_areas(session: AsyncSession, case_type_ids: list[int]) -> dict[str, set[int]]:
+    """Verksamhetstyp values used by cases of these case types, each with its case types."""
+    key = tuple(sorted(case_type_ids))
+    cached = _areas.get(key)
+    if cached is not None and cached[0] > time.monotonic():
+        return cached[1]
+    areas: dict[str, set[int]] = {}
+    if case_type_ids:
+        for case_type_id, area in await session.execute(BUSINESS_AREAS, {"ids": case_type_ids}):
+            areas.setdefault(area, set()).add(case_type_id)
+    if len(_areas) > 1_000:
+        _areas.clear()
+    _areas[key] = (time.monotonic() + AREAS_SECONDS, areas)
+    return areas
 
 
 _SWEDISH_LETTERS = str.maketrans({"å": "{", "ä": "|", "ö": "}", "æ": "|", "ø": "}"})
@@ -535,7 +623,7 @@ def _swedish_key(value: str) -> str:
     return value.casefold().translate(_SWEDISH_LETTERS)
 
 
-def facets(case_types: list[dict[str, Any]], areas: list[str]) -> dict[str, Any]:
+def facets(case_types: list[dict[str, Any]], areas: Iterable[str]) -> dict[str, Any]:
     """The filter options of the UI: case types, organizations, business areas."""
     organizations: dict[str, str] = {}
     for ct in case_types:
@@ -549,7 +637,7 @@ def facets(case_types: list[dict[str, Any]], areas: list[str]) -> dict[str, Any]
             {"code": code, "name": name}
             for code, name in sorted(organizations.items(), key=lambda o: _swedish_key(o[1]))
         ],
-        "business_areas": areas,
+        "business_areas": sorted(areas, key=_swedish_key),
     }
 
 
@@ -557,6 +645,7 @@ def facets(case_types: list[dict[str, Any]], areas: list[str]) -> dict[str, Any]
 
 
 def _scope(case_types: list[dict[str, Any]], superuser: bool, params: ListParams) -> Scope:
+    """The case types a list covers: the visible ones, filtered by case type and organization."""
     if superuser and params.case_type is None and params.organization is None:
         return Scope(case_types, None)
     ids = [
@@ -566,6 +655,22 @@ def _scope(case_types: list[dict[str, Any]], superuser: bool, params: ListParams
         and (params.organization is None or ct["organization"] == params.organization)
     ]
     return Scope(case_types, ids)
+
+
+TYPES_WITH_AREA = text(
+    "SELECT t.id FROM unnest(CAST(:ids AS integer[])) AS t(id) WHERE EXISTS"
+    " (SELECT 1 FROM cases c WHERE c.case_type_id = t.id AND c.business_area = :area)"
+)
+
+
+async def _with_area(session: AsyncSession, scope: Scope, area: str) -> Scope:
+    """The scope narrowed to the case types that have cases in the business area (a page is
+    read per case type: the others would be read to their end for nothing)."""
+    ids = scope.case_type_ids
+    if ids is None:
+        ids = [ct["id"] for ct in scope.case_types]
+    found = set((await session.execute(TYPES_WITH_AREA, {"ids": ids, "area": area})).scalars())
+    return Scope(scope.case_types, [i for i in ids if i in found])
 
 
 def _count_key(actor: Actor, params: ListParams, scope: Scope) -> Hashable:
@@ -583,6 +688,59 @@ def _count_key(actor: Actor, params: ListParams, scope: Scope) -> Hashable:
     )
 
 
+@dataclass
+class PagePlan:
+    """What a page is made of: the actor's case types, the business areas, the scope and
+    (unless the scope is empty) the conditions."""
+
+    case_types: list[dict[str, Any]]
+    areas: dict[str, set[int]]
+    scope: Scope
+    where: Where | None = None
+
+    def case_type_ids(self) -> list[int]:
+        """The case types the list covers."""
+        ids = self.scope.case_type_ids
+        return [ct["id"] for ct in self.case_types] if ids is None else ids
+
+
+async def plan_page(session: AsyncSession, actor: Actor, params: ListParams) -> PagePlan:
+    """The parts of one page (in a transaction that ran CUSTOM_PLANS first)."""
+    case_types = await visible_case_types(session, actor)
+    areas = await business_areas(session, [ct["id"] for ct in case_types])
+    scope = _scope(case_types, actor.superuser, params)
+    if params.business_area is not None:
+        scope = await _with_area(session, scope, params.business_area)
+    plan = PagePlan(case_types, areas, scope)
+    if plan.scope.case_type_ids is not None and not plan.scope.case_type_ids:
+        return plan
+    term = normalize_query(params.q)
+    words = await form_words(session, term) if term and params.detailed else None
+    plan.where = list_conditions(actor, params, plan.scope, words)
+    return plan
+
+
+async def read_page(
+    session: AsyncSession, plan: PagePlan, params: ListParams, cursor: Cursor | None
+) -> tuple[list[Any], int | None]:
+    """The page's rows (limit + 1 of them, to know whether another page follows) and, when
+    the candidates gave it, the exact total."""
+    where = plan.where
+    assert where is not None
+    if where.selective:
+        query = candidates_query(params, where, cursor)
+        rows = list(await session.execute(query.statement))
+        if rows and rows[0].candidates <= CANDIDATES:
+            return rows, rows[0].matches
+        if not rows:
+            capped = select(Case.id).where(*where.selective).limit(CANDIDATES + 1).subquery()
+            found = await session.scalar(select(func.count()).select_from(capped))
+            if (found or 0) <= CANDIDATES:
+                return [], None
+    query = ordered_query(params, where, cursor, plan.case_type_ids())
+    return list(await session.execute(query.statement)), None
+
+
 async def list_page(
     session: AsyncSession,
     sessions: async_sessionmaker[AsyncSession],
@@ -593,9 +751,7 @@ async def list_page(
     """One page of a case list with its total, cursors and the filters' options."""
     cursor = decode_cursor(params.cursor, params.sort, params.order) if params.cursor else None
     await session.execute(text(CUSTOM_PLANS))
-    case_types = await visible_case_types(session, actor)
-    scope = _scope(case_types, actor.superuser, params)
-    areas = await business_areas(session, [ct["id"] for ct in case_types])
+    plan = await plan_page(session, actor, params)
     answer: dict[str, Any] = {
         "items": [],
         "total": 0,
@@ -605,20 +761,17 @@ async def list_page(
         "prev_cursor": None,
         "sort": params.sort,
         "order": params.order,
-        "facets": facets(case_types, areas),
+        "facets": facets(plan.case_types, plan.areas),
     }
-    if scope.case_type_ids is not None and not scope.case_type_ids:
+    if plan.where is None:
         return answer
-    term = normalize_query(params.q)
-    words = await form_words(session, term) if term and params.detailed else None
-    where = list_conditions(actor, params, scope, words)
-    query = page_query(params, where, cursor, list_parts(params, where, case_types))
-    rows = [row._mapping for row in await session.execute(query)]
+    found, total = await read_page(session, plan, params, cursor)
+    rows = [row._mapping for row in found]
     more = len(rows) > params.limit
     rows = rows[: params.limit]
     if cursor is not None and cursor.backward:
         rows.reverse()
-    types = {ct["id"]: ct for ct in case_types}
+    types = {ct["id"]: ct for ct in plan.case_types}
     answer["items"] = [case_item(row, types[row["case_type_id"]]) for row in rows]
     if rows:
         first, last = rows[0], rows[-1]
@@ -631,12 +784,14 @@ async def list_page(
             answer["prev_cursor"] = encode_cursor(
                 params.sort, params.order, True, first["sort_key"], first["id"]
             )
-    if cursor is None and not more:
+    if total is not None:
+        answer["total"] = total
+    elif cursor is None and not more:
         answer["total"] = len(rows)
     else:
-        key = _count_key(actor, params, scope)
+        key = _count_key(actor, params, plan.scope)
         answer["total"], answer["total_exact"] = await totals.total(
-            session, sessions, key, where.all()
+            session, sessions, key, plan.where.all()
         )
     return answer
 
