@@ -58,27 +58,29 @@ from harness import (
     rabbitmqctl,
     venv_script,
 )
+from sqlalchemy import event, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from sqlalchemy.schema import AddConstraint, CreateIndex
 from stdnum import luhn
 
-from arende_contracts.access import Actor
+from arende_contracts.access import Actor, Grant
 from arende_platform.db import migrate
 from arende_platform.settings import PlatformSettings
 from case_service.app import MIGRATIONS
 from case_service.cases.listing import (
     CUSTOM_PLANS,
     ListParams,
-    Scope,
     decode_cursor,
     encode_cursor,
-    list_conditions,
-    page_query,
+    ordered_query,
+    plan_page,
+    read_page,
 )
 from case_service.models import CASE_ID_START, Base
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 SEED = 20261126
 TOKEN = "bench-internal-token"
 ADMIN, ADMIN_PASSWORD = "benchadmin", "bench-losenord-2026"
@@ -169,7 +171,8 @@ STATUS_MIX = [  # of cases not yet archived
     ("closed", 50),
     ("closed_by_user", 3),
 ]
-HANDLERS = [f"handlaggare{i:02d}" for i in range(1, 41)]
+# 200 caseworkers; the busiest (handlaggare01) handles ~1.5 % of all cases.
+HANDLERS = [f"handlaggare{i:02d}" for i in range(1, 201)]
 GROUPS = [f"grupp-{i}" for i in range(1, 6)]
 
 COLUMNS = (
@@ -278,7 +281,7 @@ def case_records(
     types = [(i + 1, *ct) for i, ct in enumerate(CASE_TYPES)]
     type_weights = [t[4] for t in types]
     statuses, status_weights = zip(*STATUS_MIX, strict=True)
-    handler_weights = [10] + [1] * (len(HANDLERS) - 1)
+    handler_weights = [3] + [1] * (len(HANDLERS) - 1)
     surnames = SURNAMES + RARE_SURNAMES
     surname_weights = [100] * len(SURNAMES) + [1] * len(RARE_SURNAMES)
     span = 730 * 86400
@@ -637,19 +640,28 @@ class Scenario:
     variants: list[tuple[str, dict[str, Any]]]  # (user, params)
 
 
-async def _deep_cursor(dsn: str, sort: str, order: str, params: ListParams, offset: int) -> str:
+async def _plan(dsn: str, actor: Actor, params: ListParams) -> Any:
+    """The parts of a page as case-service makes them (listing.plan_page)."""
+    engine = create_async_engine(dsn.replace("postgresql://", "postgresql+asyncpg://"))
+    try:
+        async with AsyncSession(engine) as session, session.begin():
+            await session.execute(text(CUSTOM_PLANS))
+            return await plan_page(session, actor, params)
+    finally:
+        await engine.dispose()
+
+
+async def _deep_cursor(dsn: str, params: ListParams, offset: int) -> str:
     """A cursor `offset` rows into a superuser's list (found once with OFFSET, off the clock)."""
+    plan = await _plan(dsn, Actor(username=ADMIN, superuser=True), params)
+    query = ordered_query(params, plan.where, None, [])  # one query over every case type
+    sql, args = _compile(query.statement.limit(1).offset(offset))
     conn = await asyncpg.connect(dsn)
     try:
-        scope = Scope([], None)
-        actor = Actor(username="bench", superuser=True)
-        query = page_query(params, list_conditions(actor, params, scope), None)
-        query = query.limit(1).offset(offset)
-        sql, args = _compile(query)
         row = await conn.fetchrow(sql, *args)
     finally:
         await conn.close()
-    return encode_cursor(sort, order, False, row["sort_key"], row["id"])
+    return encode_cursor(params.sort, params.order, False, row["sort_key"], row["id"])
 
 
 def _compile(statement: Any) -> tuple[str, list[Any]]:
@@ -687,9 +699,8 @@ async def scenarios(dataset: Dataset) -> list[Scenario]:
         ("archived", "title", "asc", 400_000),
         ("archived", "submitter", "desc", 300_000),
     ):
-        params = ListParams(view=view, sort=sort, order=order, status="open", limit=25)  # type: ignore[arg-type]
-        size = dataset.count
-        cursor = await _deep_cursor(dataset.dsn, sort, order, params, min(offset, size // 2))
+        params = ListParams(view=view, sort=sort, order=order, limit=25)  # type: ignore[arg-type]
+        cursor = await _deep_cursor(dataset.dsn, params, min(offset, dataset.count // 3))
         deep.append(("admin", {"view": view, "sort": sort, "order": order, "cursor": cursor}))
     selective = [
         ("handlaggare07", {"view": "all", "q": s["pnr"][0]}),
@@ -727,8 +738,13 @@ async def scenarios(dataset: Dataset) -> list[Scenario]:
     ]
 
 
-async def run_load(stack: Stack, scenario: Scenario, users: int, seconds: float) -> dict[str, Any]:
-    """`users` closed-loop clients for `seconds`; latencies of successful answers."""
+async def run_load(
+    stack: Stack, scenario: Scenario, users: int, seconds: float, think: float = 0.0
+) -> dict[str, Any]:
+    """`users` clients for `seconds`, each waiting a random 0.5–1.5 × `think` seconds between
+    its requests (0: a closed loop, the next request as soon as the answer is in); latencies of
+    the answers and the CPU used per request."""
+    rng = random.Random(SEED)
     latencies: list[float] = []
     per_variant: dict[int, list[float]] = {}
     errors: list[str] = []
@@ -750,6 +766,8 @@ async def run_load(stack: Stack, scenario: Scenario, users: int, seconds: float)
                 continue
             latencies.append(elapsed)
             per_variant.setdefault(index, []).append(elapsed)
+            if think:
+                await asyncio.sleep(think * rng.uniform(0.5, 1.5))
 
     meter = CpuMeter(pids=[stack.case_service.pid, stack.gateway.pid])
     meter.start()
@@ -759,13 +777,17 @@ async def run_load(stack: Stack, scenario: Scenario, users: int, seconds: float)
     cpu = meter.stop()
     if errors:
         raise RuntimeError(f"{scenario.name}: {len(errors)} errors, first: {errors[0]}")
+    rps = len(latencies) / wall
     return {
         "requests": len(latencies),
         "p50_ms": percentile(latencies, 50),
         "p95_ms": percentile(latencies, 95),
         "max_ms": max(latencies),
-        "rps": len(latencies) / wall,
+        "rps": rps,
         "cpu_cores": cpu,
+        # CPU time per request: what other programs on the machine disturb least.
+        "services_cpu_ms": 1000 * cpu.get("process", 0.0) / rps,
+        "postgres_cpu_ms": 1000 * cpu.get("postgres", 0.0) / rps,
         "variant_p95_ms": {
             str(k): round(percentile(v, 95), 1) for k, v in sorted(per_variant.items())
         },
@@ -786,57 +808,65 @@ async def single_user(stack: Stack, scenario: Scenario, rounds: int) -> dict[str
     return {"p50_ms": percentile(latencies, 50), "p95_ms": percentile(latencies, 95)}
 
 
-async def bare_sql(dataset: Dataset, scenario: Scenario, rounds: int) -> dict[str, float]:
-    """The page query of each variant run directly (asyncpg, custom plans, one client)."""
-    conn = await asyncpg.connect(dataset.dsn)
-    latencies = []
-    totals: list[int] = []
+async def _page_statements(dsn: str, actor: Actor, params: ListParams) -> list[Any]:
+    """The statements case-service runs to read a page (listing.read_page), as sent."""
+    engine = create_async_engine(dsn.replace("postgresql://", "postgresql+asyncpg://"))
+    sent: list[tuple[str, tuple[Any, ...]]] = []
+    capture = False
+
+    def record(conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if capture:
+            sent.append((statement, tuple(parameters or ())))
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
     try:
-        types = await conn.fetch(
-            "SELECT ct.id, ct.code, o.code AS organization FROM case_types ct"
-            " JOIN organizations o ON o.id = ct.organization_id"
-        )
-        statements = []
-        for who, raw in scenario.variants:
-            params = ListParams(**{"limit": 25, **raw})
-            actor, scope = _bench_actor(who, params, [dict(t) for t in types])
+        async with AsyncSession(engine) as session, session.begin():
+            await session.execute(text(CUSTOM_PLANS))
+            plan = await plan_page(session, actor, params)
             cursor = (
                 decode_cursor(params.cursor, params.sort, params.order) if params.cursor else None
             )
-            statements.append(
-                _compile(page_query(params, list_conditions(actor, params, scope), cursor))
-            )
+            capture = True
+            await read_page(session, plan, params, cursor)
+    finally:
+        await engine.dispose()
+    return sent
+
+
+async def bare_sql(dataset: Dataset, scenario: Scenario, rounds: int) -> dict[str, float]:
+    """The statements case-service runs to read each variant's page (listing.read_page: an
+    estimate and the candidates of a search, the page), run directly with asyncpg and custom
+    plans by one client: the database's share of a request."""
+    pages = []
+    for who, raw in scenario.variants:
+        params = ListParams(**{"limit": 25, **raw})
+        pages.append(await _page_statements(dataset.dsn, _bench_actor(who), params))
+    conn = await asyncpg.connect(dataset.dsn)
+    latencies = []
+    try:
         for _ in range(rounds):
-            for sql, args in statements:
+            for statements in pages:
                 async with conn.transaction():
                     await conn.execute(CUSTOM_PLANS)
                     started = time.perf_counter()
-                    rows = await conn.fetch(sql, *args)
+                    for sql, args in statements:
+                        await conn.fetch(sql, *args)
                     latencies.append((time.perf_counter() - started) * 1000)
-                    totals.append(len(rows))
     finally:
         await conn.close()
     return {"p50_ms": percentile(latencies, 50), "p95_ms": percentile(latencies, 95)}
 
 
-def _bench_actor(who: str, params: ListParams, types: list[dict[str, Any]]) -> tuple[Actor, Scope]:
+def _bench_actor(who: str) -> Actor:
+    """The actor the gateway makes for a bench user (see start_stack)."""
     if who == "admin":
-        actor = Actor(username=ADMIN, superuser=True)
-        visible = types
-    elif who == "granskare":
-        actor = Actor(username=who)
-        visible = [t for t in types if t["code"] == "livsmedel"]
-    else:
-        actor = Actor(username=who)
-        visible = types
-    ids = [
-        t["id"]
-        for t in visible
-        if (params.case_type is None or t["code"] == params.case_type)
-        and (params.organization is None or t["organization"] == params.organization)
-    ]
-    unfiltered = actor.superuser and params.case_type is None and params.organization is None
-    return actor, Scope(visible, None if unfiltered else ids)
+        return Actor(username=ADMIN, superuser=True)
+    if who == "granskare":
+        grant = Grant(organization="miljoforvaltningen", role="reviewer", case_types=["livsmedel"])
+        return Actor(username=who, grants=[grant])
+    return Actor(
+        username=who, grants=[Grant(organization=code, role="handler") for code, _ in ORGANIZATIONS]
+    )
 
 
 # --- driver -----------------------------------------------------------------------------------
@@ -853,6 +883,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
     env = create_env("list")
     stack: Stack | None = None
     results = []
+    ok = False
     try:
         await checkpoint()
         stack = await start_stack(dataset, env.rabbitmq_url)
@@ -861,6 +892,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             await single_user(stack, group, 1)
         for group in groups:
             load = await run_load(stack, group, args.users, args.seconds)
+            paced = await run_load(stack, group, args.users, args.seconds, args.think)
             alone = await single_user(stack, group, args.rounds)
             sql = await bare_sql(dataset, group, args.rounds)
             goal = GOALS_MS[group.goal]
@@ -870,6 +902,12 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
                 **{k: load[k] for k in ("requests", "p50_ms", "p95_ms", "max_ms", "rps")},
                 "goal_p95_ms": goal,
                 "met": load["p95_ms"] <= goal,
+                "think_p50_ms": paced["p50_ms"],
+                "think_p95_ms": paced["p95_ms"],
+                "think_rps": paced["rps"],
+                "think_met": paced["p95_ms"] <= goal,
+                "services_cpu_ms": load["services_cpu_ms"],
+                "postgres_cpu_ms": load["postgres_cpu_ms"],
                 "one_user_p50_ms": alone["p50_ms"],
                 "one_user_p95_ms": alone["p95_ms"],
                 "sql_p50_ms": sql["p50_ms"],
@@ -880,15 +918,19 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             results.append(row)
             print(
                 f"{group.name}: p50 {row['p50_ms']:.1f} ms, p95 {row['p95_ms']:.1f} ms, "
-                f"{row['rps']:.0f} req/s; 1 user p50 {row['one_user_p50_ms']:.1f} ms; "
-                f"SQL p50 {row['sql_p50_ms']:.2f} ms",
+                f"{row['rps']:.0f} req/s; with {args.think:g} s think time p95 "
+                f"{row['think_p95_ms']:.1f} ms; 1 user p50 {row['one_user_p50_ms']:.1f} ms; "
+                f"SQL p50 {row['sql_p50_ms']:.2f} ms; CPU/request services "
+                f"{row['services_cpu_ms']:.1f} ms, PostgreSQL {row['postgres_cpu_ms']:.1f} ms",
                 flush=True,
             )
+        ok = True
     finally:
         if stack is not None:
             await stop_stack(stack)
-            stack.case_service.discard_log()
-            stack.gateway.discard_log()
+            if ok:  # a failed run keeps the services' logs in bench/results/
+                stack.case_service.discard_log()
+                stack.gateway.discard_log()
         with contextlib.suppress(Exception):
             rabbitmqctl("delete_vhost", env.vhost)
         with contextlib.suppress(Exception):
@@ -897,6 +939,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         "count": dataset.count,
         "users": args.users,
         "seconds": args.seconds,
+        "think": args.think,
         "background_cores_before": round(idle, 2),
         "results": results,
         "all_met": all(r["met"] for r in results),
@@ -909,6 +952,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--users", type=int, default=8, help="concurrent users (default 8)")
     parser.add_argument("--seconds", type=float, default=15, help="per scenario (default 15)")
     parser.add_argument("--rounds", type=int, default=5, help="1-user and SQL rounds")
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=1.0,
+        help="mean think time (s) of the users' second pass (default 1)",
+    )
     parser.add_argument("--regenerate", action="store_true", help="generate the data set anew")
     parser.add_argument("--only", action="append", default=[], help="scenarios containing this")
     parser.add_argument("--label", default="", help="free text stored with the result")
@@ -918,23 +967,34 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     path = append_result("list_search", result)
     print()
     print(
-        f"list_search: {result['count']:,} cases, {result['users']} concurrent users "
-        f"(closed loop), {result['seconds']:.0f} s per scenario; gateway → case-service → "
-        "PostgreSQL as processes"
+        f"list_search: {result['count']:,} cases; {result['users']} users in a closed loop, then "
+        f"with {result['think']:g} s think time, {result['seconds']:.0f} s each; gateway → "
+        "case-service → PostgreSQL as processes; times in ms"
     )
     print_table(
-        result["results"],
+        [
+            {
+                **r,
+                "met": "yes" if r["met"] else "no",
+                "think_met": "yes" if r["think_met"] else "no",
+            }
+            for r in result["results"]
+        ],
         [
             ("scenario", "scenario"),
-            ("requests", "requests"),
-            ("p50_ms", "p50 ms"),
-            ("p95_ms", "p95 ms"),
+            ("p50_ms", "p50"),
+            ("p95_ms", "p95"),
             ("rps", "req/s"),
-            ("goal_p95_ms", "goal p95"),
             ("met", "met"),
+            ("think_p50_ms", "think p50"),
+            ("think_p95_ms", "think p95"),
+            ("think_met", "met"),
+            ("goal_p95_ms", "goal p95"),
             ("one_user_p50_ms", "1 user p50"),
             ("sql_p50_ms", "SQL p50"),
             ("sql_p95_ms", "SQL p95"),
+            ("services_cpu_ms", "CPU/req svc"),
+            ("postgres_cpu_ms", "CPU/req pg"),
         ],
     )
     print(f"(result appended to {path})")

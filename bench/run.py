@@ -2,6 +2,7 @@
 
     make bench            # = uv run python bench/run.py
     uv run python bench/run.py --ingest-count 20000
+    uv run python bench/run.py --only list_search --list-count 200000
 
 Each benchmark appends its full result to bench/results/<name>.jsonl (git-ignored).
 """
@@ -16,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 import ingest
+import list_search
 from harness import print_table
 
 
@@ -60,8 +62,43 @@ def _ingest(args: argparse.Namespace) -> list[dict[str, Any]]:
     ]
 
 
+def _list_search(args: argparse.Namespace) -> list[dict[str, Any]]:
+    result = list_search.main(
+        [
+            "--count",
+            str(args.list_count),
+            "--seconds",
+            str(args.list_seconds),
+            "--label",
+            "run.py",
+        ]
+    )
+    rows = []
+    for r in result["results"]:
+        for label, key, met in (
+            (f"{result['users']} users, closed loop", "p95_ms", "met"),
+            (
+                f"{result['users']} users, {result['think']:g} s think time",
+                "think_p95_ms",
+                "think_met",
+            ),
+        ):
+            rows.append(
+                {
+                    "bench": "list_search",
+                    "measure": f"{r['scenario']}: p95, {label}",
+                    "value": r[key],
+                    "unit": "ms",
+                    "goal": f"≤ {r['goal_p95_ms']:,.0f}",
+                    "ok": "yes" if r[met] else "NO",
+                }
+            )
+    return rows
+
+
 BENCHMARKS: dict[str, Callable[[argparse.Namespace], list[dict[str, Any]]]] = {
     "ingest": _ingest,
+    "list_search": _list_search,
 }
 
 
@@ -69,6 +106,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description="Run the benchmarks in bench/.")
     parser.add_argument("--only", action="append", choices=sorted(BENCHMARKS), default=[])
     parser.add_argument("--ingest-count", type=int, default=50_000)
+    parser.add_argument(
+        "--list-count", type=int, default=1_000_000, help="cases of list_search (cached)"
+    )
+    parser.add_argument("--list-seconds", type=float, default=10, help="per list scenario")
     args = parser.parse_args()
 
     rows: list[dict[str, Any]] = []

@@ -13,5 +13,5 @@ class CaseServiceSettings(PlatformSettings):
     intake_concurrency: int = 1
     # The case list waits this long for an exact `total`, then answers PostgreSQL's estimate;
     # a count that cost more than 20 ms is reused this many seconds (cases/listing.py).
-    list_count_wait_seconds: float = 0.05
+    list_count_wait_seconds: float = 0.025
     list_count_cache_seconds: float = 30.0

@@ -14,6 +14,7 @@ from urllib.parse import unquote
 
 import httpx
 from fastapi import HTTPException
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from arende_contracts.access import ACTOR_HEADER, Actor
 from arende_platform.logging import correlation_id
@@ -110,8 +111,9 @@ class CaseServiceClient:
             return None
         return response.json()
 
-    async def list_cases(self, actor: Actor, params: Mapping[str, Any]) -> dict[str, Any]:
-        """A page of a case list (the parameters of `GET /api/v1/cases`, validated).
+    async def list_cases_json(self, actor: Actor, params: Mapping[str, Any]) -> bytes:
+        """A page of a case list as case-service's JSON (the parameters of `GET /api/v1/cases`,
+        validated).
 
         The gateway checks every other parameter itself, so a 422 from case-service is about
         the cursor (malformed, or made for another sort).
@@ -120,11 +122,16 @@ class CaseServiceClient:
         if isinstance(query.get("detailed"), bool):
             query["detailed"] = "true" if query["detailed"] else "false"
         try:
-            return await self.call("GET", "/internal/cases", actor, params=query)  # type: ignore[no-any-return]
-        except HTTPException as exc:
+            response = await self.send("GET", "/internal/cases", actor, params=query)
+        except StarletteHTTPException as exc:
             if exc.status_code == 422:
                 raise AppError(422, INVALID_CURSOR) from exc
             raise
+        return response.content
+
+    async def list_cases(self, actor: Actor, params: Mapping[str, Any]) -> dict[str, Any]:
+        """A page of a case list (see `list_cases_json`)."""
+        return json.loads(await self.list_cases_json(actor, params))  # type: ignore[no-any-return]
 
     async def get_case(self, actor: Actor, case_id: int) -> dict[str, Any]:
         """One case; 404 (in the caller's language) when it is missing or outside their scope."""

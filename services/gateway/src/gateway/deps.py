@@ -23,11 +23,13 @@ async def _session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-def _settings(request: Request) -> GatewaySettings:
+# `async def`: FastAPI runs a plain function dependency in a worker thread, a hop that costs
+# more than reading app.state.
+async def _settings(request: Request) -> GatewaySettings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
-def _case_service(request: Request) -> CaseServiceClient:
+async def _case_service(request: Request) -> CaseServiceClient:
     return request.app.state.case_service  # type: ignore[no-any-return]
 
 

@@ -1,8 +1,10 @@
 """The integration API's case operations, answered by case-service for the caller."""
 
+from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
+from pydantic import BaseModel
 
 from arende_contracts.case_list import (
     DEFAULT_LIMIT,
@@ -24,7 +26,48 @@ CaseId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 Code = Annotated[str | None, Query(max_length=MAX_CODE_LENGTH)]
 
 
-@router.get("")
+class Submitter(BaseModel):
+    kind: str
+    personal_number: str | None
+    account: str | None
+    name: str | None
+
+
+class CaseListItem(BaseModel):
+    """A case in a list (SPEC §4)."""
+
+    id: int
+    case_type: str
+    case_type_name: str
+    organization: str
+    organization_name: str
+    title: str
+    status: str
+    handler: str | None
+    handler_group: str | None
+    reference: str | None
+    business_area: str | None
+    submitter: Submitter
+    submitted_at: datetime
+    updated_at: datetime
+    starred: bool
+
+
+class CaseListPage(BaseModel):
+    """A page of a case list, its total and the options of its filters."""
+
+    items: list[CaseListItem]
+    total: int
+    total_exact: bool
+    limit: int
+    next_cursor: str | None
+    prev_cursor: str | None
+    sort: Sort
+    order: Order
+    facets: dict[str, list[Any]]
+
+
+@router.get("", response_model=None, responses={200: {"model": CaseListPage}})
 async def list_cases(
     caseworker: CurrentCaseworker,
     case_service: CaseServiceDep,
@@ -58,15 +101,17 @@ async def list_cases(
             description="next_cursor or prev_cursor of a page with the same sort and order",
         ),
     ] = None,
-) -> dict[str, Any]:
+) -> Response:
     """Cases the caller may see: a view, searched, filtered and sorted, a page at a time.
 
-    `total` counts every matching case; it is exact up to 10,000 and otherwise may be an
-    estimate (`total_exact` false). Pass `next_cursor` or `prev_cursor` back as `cursor` (with
-    the same filters, sort and order) for the next or previous page. `facets` lists the case
-    types, organizations and business areas the caller can filter on.
+    `total` counts every matching case. It is exact for small results; for a large one it may
+    be PostgreSQL's estimate (`total_exact` false) until a count in the background is done.
+    Pass `next_cursor` or `prev_cursor` back as `cursor` (with the same filters, sort and
+    order) for the next or previous page. `facets` lists the case types, organizations and
+    business areas the caller can filter on.
     """
-    return await case_service.list_cases(
+    # case-service's answer is the API's: passed on as it came, not decoded and encoded again.
+    page = await case_service.list_cases_json(
         caseworker.actor,
         {
             "view": view,
@@ -82,6 +127,7 @@ async def list_cases(
             "cursor": cursor,
         },
     )
+    return Response(page, media_type="application/json")
 
 
 @router.get("/{case_id}")

@@ -143,10 +143,15 @@ def upgrade() -> None:
         op.execute(f"CREATE STATISTICS {name} ON ({expression}) FROM cases")
         op.execute(f"ALTER STATISTICS {name} SET STATISTICS {target}")
     op.execute("ALTER TABLE cases ALTER COLUMN submitter_personal_number SET STATISTICS 500")
+    # A word that is not among the most common ones is estimated at half the rarest listed
+    # one's frequency: with the default 100, ~4,000 of 1M cases for a word found in 96 (and a
+    # search then reads cases in order instead of looking them up); with 1,000, ~200.
+    op.execute("ALTER TABLE cases ALTER COLUMN form_search SET STATISTICS 1000")
 
 
 def downgrade() -> None:
     op.execute("ALTER TABLE cases ALTER COLUMN submitter_personal_number SET STATISTICS -1")
+    op.execute("ALTER TABLE cases ALTER COLUMN form_search SET STATISTICS -1")
     for name, _, _ in SEARCH_STATISTICS:
         op.execute(f"DROP STATISTICS IF EXISTS {name}")
     op.execute("DROP INDEX IF EXISTS ix_cases_form_search")
