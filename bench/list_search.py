@@ -655,7 +655,7 @@ async def _deep_cursor(dsn: str, params: ListParams, offset: int) -> str:
     """A cursor `offset` rows into a superuser's list (found once with OFFSET, off the clock)."""
     plan = await _plan(dsn, Actor(username=ADMIN, superuser=True), params)
     query = ordered_query(params, plan.where, None, [])  # one query over every case type
-    sql, args = _compile(query.statement.limit(1).offset(offset))
+    sql, args = _compile(query.limit(1).offset(offset))
     conn = await asyncpg.connect(dsn)
     try:
         row = await conn.fetchrow(sql, *args)
@@ -752,6 +752,8 @@ async def run_load(
 
     async def user(number: int) -> None:
         i = number
+        if think:  # users come in one by one, not all in the same millisecond
+            await asyncio.sleep(think * rng.uniform(0, 1))
         while time.monotonic() < deadline:
             index = i % len(scenario.variants)
             who, params = scenario.variants[index]

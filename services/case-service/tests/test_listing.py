@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
-from sqlalchemy import insert, text
+from sqlalchemy import insert, text, update
 from stdnum import luhn
 
 from arende_contracts.access import Actor, Grant
@@ -485,8 +485,10 @@ async def test_a_total_not_counted_in_time_is_estimated_then_counted_exactly(
     actor = data.actor()
     want = len(expected(data, not_archived, "id", "desc"))
     original = getattr(case_app.state, "case_totals", None)
-    # No time to wait for the count, and every count worth keeping.
-    case_app.state.case_totals = TotalCounter(wait_seconds=0, expensive_seconds=0)
+    # Never counted in the request, no time to wait for the count, every count worth keeping.
+    case_app.state.case_totals = TotalCounter(
+        count_here_below=0, wait_seconds=0, expensive_seconds=0
+    )
     try:
         first = await listing(case_client, actor, status="any", limit=2)
         assert first["total_exact"] is False and first["total"] > 0  # the planner's estimate
@@ -503,3 +505,40 @@ async def test_a_total_not_counted_in_time_is_estimated_then_counted_exactly(
     # With time to count (the default), a small total is exact at once.
     small = await listing(case_client, actor, organization=data.org_b, status="any", limit=1)
     assert small["total"] == 2 and small["total_exact"] is True
+
+
+async def test_a_new_form_is_searched_by_its_new_words(
+    case_app: Any, case_client: httpx.AsyncClient
+) -> None:
+    """The trigger keeps `form_search` with the form, also when a resubmission replaces it."""
+    org = f"listc-{uuid.uuid4().hex[:6]}"
+    await case_client.post("/internal/organizations", json={"code": org, "name": org})
+    body = {"code": f"c-{org}", "name": "Klagomål på buller", "organization": org}
+    case_type = (await case_client.post("/internal/case-types", json=body)).json()
+    async with case_app.state.runtime.sessions() as session, session.begin():
+        case_id = await session.scalar(
+            insert(Case)
+            .values(
+                submission_id=uuid.uuid4(),
+                case_type_id=case_type["id"],
+                status="submitted",
+                title="Klagomål på buller",
+                submitter_kind="anonymous",
+                form=form("Det luktar blåbärssoppa i trappan"),
+                submitted_at=T0,
+                updated_at=T0,
+            )
+            .returning(Case.id)
+        )
+    actor = Actor(username="kalle", grants=[Grant(organization=org, role="handler")])
+
+    async def found(word: str) -> list[int]:
+        return ids_of(await listing(case_client, actor, q=word, detailed="true"))
+
+    assert await found("blåbärssoppa") == [case_id]
+    async with case_app.state.runtime.sessions() as session, session.begin():
+        await session.execute(
+            update(Case).where(Case.id == case_id).values(form=form("Nu luktar det hallonsaft"))
+        )
+    assert await found("hallonsaft") == [case_id]
+    assert await found("blåbärssoppa") == []

@@ -544,3 +544,37 @@ async def test_a_hand_edited_address_shows_the_list_not_an_error(
     )
     assert len(row_ids(html)) == 5
     assert 'aria-sort="descending"' in header(html, "Ändrades")
+
+
+async def test_an_estimated_total_is_shown_as_about(
+    client: httpx.AsyncClient,
+    gw: Any,
+    world: ListWorld,
+    case_service_via: Callable[[Any], None],
+) -> None:
+    await gw.browser_login(client, world.wide.username, world.wide.password)
+
+    def estimated(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            200,
+            json={
+                "items": [],
+                "total": 48_204,
+                "total_exact": False,
+                "limit": 25,
+                "next_cursor": None,
+                "prev_cursor": None,
+                "sort": "updated_at",
+                "order": "desc",
+                "facets": {"case_types": [], "organizations": [], "business_areas": []},
+            },
+        )
+
+    case_service_via(estimated)
+    html = await page(client, q="son")
+    assert "Visar 0 av cirka 48\u00a0000 ärenden" in html
+    assert 'Grundläggande sökning på "son" resulterade i cirka 48\u00a0000 ärenden.' in unescape(
+        html
+    )
+    english = await page(client, q="son", lang="en")
+    assert "Showing 0 of about 48,000 cases" in english

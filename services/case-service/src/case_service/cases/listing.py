@@ -26,16 +26,16 @@ Rules, measured at 1M cases in bench/list_search.py (figures in bench/README.md)
     sort from the index on (case type, archived, sort key, id), a LATERAL join over the case
     type ids, and sorts the few rows: a page costs the same for any scope, sort and filter,
     also where the sort follows the case type (Ärende) or a scope is a sliver of a big view.
-- `total`: exact from the candidates, or from a first page that is not full. Otherwise the
-  count runs as a task of its own (one per scope and filters at a time, at most two at once)
-  and the request waits for it up to `list_count_wait_seconds` (25 ms) when PostgreSQL
-  estimates at most 20,000 cases: small totals are exact. A count not done in time is
-  answered with the estimate (`total_exact: false`, shown as "cirka"); the task goes on, and a
-  count that cost more than 20 ms is kept for `list_count_cache_seconds` (30 s) and answered
-  exactly from there. A count PostgreSQL expects to be expensive (plan cost above 60,000: the
-  matches of an unselective search, 0.1–2 s at 1M cases) is not run; its estimate (within a
-  few per cent with the statistics of migration 0003) stays the answer. Counting the 130,000
-  open cases costs 100–200 ms: large totals never hold up a page.
+- `total`, decided by measurement at 1M cases (bench/README.md): exact from the candidates,
+  or from a first page that is not full, or counted in the request when PostgreSQL expects
+  at most 5,000 at a plan cost of at most 10,000 (~15 ms; the count stops after 5,001 rows in
+  case the estimate is wrong). Up to 20,000 at a cost of at most 60,000 (~100 ms), the count
+  runs as a task of its own (one per scope and filters at a time, at most two at once) that
+  the request waits for 25 ms (`list_count_wait_seconds`); a count that took more than 20 ms
+  is kept for 30 s (`list_count_cache_seconds`). Any other total is PostgreSQL's estimate
+  (`total_exact: false`, "cirka" in the UI): within a few per cent with the statistics of
+  migration 0003, where counting the 130,000 open cases would cost 100–200 ms of a database
+  core and the matches of an unselective search up to 2 s.
 """
 
 import asyncio
@@ -57,6 +57,7 @@ from sqlalchemy import (
     ColumnElement,
     DateTime,
     Integer,
+    Select,
     Text,
     all_,
     any_,
@@ -371,14 +372,6 @@ CANDIDATES = 2_000
 MAX_PARTS = 500
 
 
-@dataclass(frozen=True)
-class PageQuery:
-    """A page's SELECT; `candidates`: it returns the counts of the selective candidates."""
-
-    statement: Any
-    candidates: bool = False
-
-
 def _position(params: ListParams, cursor: Cursor | None) -> tuple[bool, list[ColumnElement[bool]]]:
     """(descending, the keyset condition) of a page at `cursor`."""
     key = CASE_SORT_KEYS[params.sort]
@@ -398,7 +391,7 @@ def _ordered(columns: Sequence[Any], descending: bool) -> list[Any]:
     return [c.desc() if descending else c.asc() for c in columns]
 
 
-def candidates_query(params: ListParams, where: Where, cursor: Cursor | None) -> PageQuery:
+def candidates_query(params: ListParams, where: Where, cursor: Cursor | None) -> Select[Any]:
     """The page among the cases that match the selective conditions (a search, Mina ärenden),
     at most CANDIDATES of them, found first through their own indexes and then filtered and
     sorted; with the number of candidates (CANDIDATES + 1: too many, the page is not valid)
@@ -437,12 +430,12 @@ def candidates_query(params: ListParams, where: Where, cursor: Cursor | None) ->
         .order_by(*_ordered(keys, descending))
         .limit(params.limit + 1)
     )
-    return PageQuery(statement, candidates=True)
+    return statement
 
 
 def ordered_query(
     params: ListParams, where: Where, cursor: Cursor | None, case_type_ids: Sequence[int]
-) -> PageQuery:
+) -> Select[Any]:
     """The page read in the order of its sort.
 
     For 2 to MAX_PARTS case types, each one's next rows are read from the index on (case type,
@@ -461,7 +454,7 @@ def ordered_query(
             .order_by(*_ordered(keys, descending))
             .limit(size)
         )
-        return PageQuery(statement)
+        return statement
     parts = (
         func.unnest(_array("part_ids", case_type_ids, Integer()))
         .table_valued("id")
@@ -481,7 +474,7 @@ def ordered_query(
         .order_by(*_ordered([each.c.sort_key, each.c.id], descending))
         .limit(size)
     )
-    return PageQuery(statement)
+    return statement
 
 
 # --- totals -------------------------------------------------------------------------------------
@@ -492,12 +485,17 @@ class TotalCounter:
     """Totals of list queries (the rule is in the module docstring). One per process: each
     replica counts and caches on its own."""
 
-    wait_seconds: float = 0.025
-    wait_below: int = 20_000
-    # Above this plan cost the count is not run at all: 37,000–43,000 for the 130,000 open or
-    # 730,000 archived cases (100–200 ms at 1M cases), 80,000–210,000 for the matches of
-    # unselective searches (0.1–2 s), whose estimates are within a few per cent anyway.
+    count_here_below: int = 5_000
+    count_here_cost: float = 10_000
+    # Larger totals are not counted at all: PostgreSQL's estimates of them are within a few
+    # per cent (127,427 for 128,092 open cases; 48,204 for 47,055 matches of "son"), and a
+    # count costs 100–200 ms of a database core for the open cases, up to 2 s for a search's.
+    count_below: int = 20_000
+    # Nor are those PostgreSQL expects to be expensive (plan cost): "1955" among the open
+    # cases matches 1,492 at a cost of 37,670 (50 ms); a busy handler's Mina ärenden 1,190 at
+    # 41,479 (60 ms); Verksamhetstyp Centrum 9,158 at 115,001 (310 ms).
     cost_limit: float = 60_000
+    wait_seconds: float = 0.025
     cache_seconds: float = 30.0
     expensive_seconds: float = 0.02
     count_timeout_seconds: float = 10.0
@@ -518,7 +516,16 @@ class TotalCounter:
         if cached is not None and cached[0] > time.monotonic():
             return cached[1], True
         estimate, cost = await planner_estimate(session, select(Case.id).where(*conditions))
-        if cost > self.cost_limit:
+        if estimate <= self.count_here_below and cost <= self.count_here_cost:
+            # Few and cheap: counted here, never more than that many rows (the estimate may be
+            # wrong). A search's few matches may still cost 50–130 ms to count ("1955": every
+            # personnummer born in the 50s is a candidate): those go to the background.
+            capped = select(Case.id).where(*conditions).limit(self.count_here_below + 1)
+            counted = await session.scalar(select(func.count()).select_from(capped.subquery()))
+            if counted is not None and counted <= self.count_here_below:
+                return counted, True
+            estimate = max(estimate, self.count_here_below + 1)
+        if estimate > self.count_below or cost > self.cost_limit:
             return estimate, False
         task = self._running.get(key)
         if task is None:
@@ -527,12 +534,11 @@ class TotalCounter:
             task = asyncio.get_running_loop().create_task(self._count(key, conditions, sessions))
             self._running[key] = task
             task.add_done_callback(lambda _: self._running.pop(key, None))
-        if estimate <= self.wait_below:
-            done, _ = await asyncio.wait({task}, timeout=self.wait_seconds)
-            if done:
-                total = task.result()
-                if total is not None:
-                    return total, True
+        done, _ = await asyncio.wait({task}, timeout=self.wait_seconds)
+        if done:
+            total = task.result()
+            if total is not None:
+                return total, True
         return estimate, False
 
     async def _count(
@@ -792,12 +798,12 @@ async def read_page(
     if params.view == "mine" and not params.q and params.sort == "updated_at":
         # The handler indexes hold my cases newest first.
         query = ordered_query(params, where, cursor, ())
-        return list(await session.execute(query.statement)), None
+        return list(await session.execute(query)), None
     if where.selective:
         estimate, _ = await planner_estimate(session, select(Case.id).where(*where.candidates()))
         if estimate <= CANDIDATES:
             query = candidates_query(params, where, cursor)
-            rows = list(await session.execute(query.statement))
+            rows = list(await session.execute(query))
             if rows and rows[0].candidates <= CANDIDATES:
                 return rows, rows[0].matches
             if not rows:
@@ -807,9 +813,9 @@ async def read_page(
                     return [], None
         if params.sort == "updated_at":
             query = ordered_query(params, where, cursor, ())
-            return list(await session.execute(query.statement)), None
+            return list(await session.execute(query)), None
     query = ordered_query(params, where, cursor, plan.case_type_ids())
-    return list(await session.execute(query.statement)), None
+    return list(await session.execute(query)), None
 
 
 async def list_page(

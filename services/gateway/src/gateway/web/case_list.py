@@ -135,6 +135,13 @@ def _api_params(view: str, state: ListState, limit: int) -> dict[str, Any]:
     }
 
 
+def about(value: int) -> int:
+    """An estimate as people say it: two significant digits (48 204 → 48 000)."""
+    if value < 100:
+        return value
+    return round(value, 2 - len(str(value)))
+
+
 def number(value: int, lang: str) -> str:
     """A count as written in the language: 12 345 in Swedish (no-break space), 12,345 in English."""
     text = f"{value:,}"
@@ -285,7 +292,8 @@ async def case_list_page(
         )
     cases = page["items"]
     path = f"/arenden/{slug}"
-    total, exact = page["total"], page.get("total_exact", True)
+    exact = page.get("total_exact", True)
+    total = page["total"] if exact else about(page["total"])
     shown = number(len(cases), lang)
     count_text = translate(
         "Visar {shown} av {total} ärenden" if exact else "Visar {shown} av cirka {total} ärenden",
