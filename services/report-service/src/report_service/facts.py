@@ -3,8 +3,6 @@
 from datetime import datetime
 from typing import Any
 
-from aio_pika.abc import AbstractIncomingMessage
-from pydantic import ValidationError
 from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,18 +14,10 @@ from arende_contracts.events import (
     CaseSubmitted,
     CaseUpdated,
     EventEnvelope,
-    parse_event,
 )
-from arende_platform.messaging import Rejected, Subscription, Work, message_id_key
+from arende_platform.messaging import Subscription, Work, decode_event, message_id_key
 from arende_platform.topology import REPORT_CASE_EVENTS
 from report_service.models import CaseFact
-
-
-def decode_event(message: AbstractIncomingMessage) -> EventEnvelope:
-    try:
-        return parse_event(message.body)
-    except ValidationError as exc:
-        raise Rejected("malformed", str(exc.errors(include_input=False)[:3])) from None
 
 
 async def _apply(session: AsyncSession, event: EventEnvelope) -> None:

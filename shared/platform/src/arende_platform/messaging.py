@@ -29,11 +29,13 @@ from aio_pika.abc import (
     DeliveryMode,
 )
 from aio_pika.exceptions import AMQPError, DeliveryError
+from pydantic import ValidationError
 from sqlalchemy import Table, Text, delete, func, literal, select
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from arende_contracts.events import EventEnvelope, parse_event
 from arende_platform.logging import correlation_id
 from arende_platform.metrics import (
     BATCH_DURATION,
@@ -294,6 +296,14 @@ class Subscription(Generic[T]):
     batch_wait: float = 0.005
     concurrency: int = 1
     correlation: Callable[[T], str | None] = field(default=lambda item: None)
+
+
+def decode_event(message: AbstractIncomingMessage) -> EventEnvelope:
+    """Decode an internal event by its `event_type`; a malformed one is rejected."""
+    try:
+        return parse_event(message.body)
+    except ValidationError as exc:
+        raise Rejected("malformed", str(exc.errors(include_input=False)[:3])) from None
 
 
 def message_id_key(item: object, message: AbstractIncomingMessage) -> str:

@@ -16,13 +16,11 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
-from aio_pika.abc import AbstractIncomingMessage
-from pydantic import ValidationError
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from arende_contracts.events import CaseResubmitted, CaseSubmitted, EventEnvelope, parse_event
-from arende_platform.messaging import Rejected, Subscription, Work, message_id_key
+from arende_contracts.events import CaseResubmitted, CaseSubmitted, EventEnvelope
+from arende_platform.messaging import Rejected, Subscription, Work, decode_event, message_id_key
 from arende_platform.processes import die_with_parent
 from arende_platform.topology import FORM_DOCUMENTS
 from case_service.documents.pdf import FormDocument, filename, render
@@ -50,13 +48,6 @@ def _renderer() -> ProcessPoolExecutor:
         )
         atexit.register(_pool.shutdown, wait=False, cancel_futures=True)
     return _pool
-
-
-def decode(message: AbstractIncomingMessage) -> EventEnvelope:
-    try:
-        return parse_event(message.body)
-    except ValidationError as exc:
-        raise Rejected("malformed", str(exc.errors(include_input=False)[:3])) from None
 
 
 def submitter_line(case: Case) -> str:
@@ -138,7 +129,7 @@ def make_form_documents() -> Subscription[EventEnvelope]:
     return Subscription(
         consumer="form-documents",
         queue=FORM_DOCUMENTS,
-        decode=decode,
+        decode=decode_event,
         key=message_id_key,
         handle=handle,
         batch_size=20,
