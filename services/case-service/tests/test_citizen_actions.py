@@ -2,6 +2,7 @@
 and what the citizen portal receives."""
 
 import base64
+import hashlib
 import json
 import resource
 import uuid
@@ -14,6 +15,7 @@ from sqlalchemy import select, update
 from arende_contracts.external import EXCHANGE_ESERVICE, ROUTING_SUBMISSION_CREATED
 from arende_platform.testing import drain, eventually, publish_json, sample_submission
 from arende_platform.topology import CITIZEN_ACTIONS, PUBLIC_CASE_EVENTS, SUBMISSIONS
+from case_service.attachments.storage import CHUNK, store_named
 from case_service.models import Attachment, Case, CaseEvent, CaseType, FormVersion
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -239,6 +241,23 @@ async def test_a_10_mb_attachment_is_taken_or_refused_by_the_setting_without_exh
             )
         ).scalar_one()
     assert size == 10 * 1024 * 1024 + 9
+    # Read back from the store in bounded chunks, byte for byte what was sent.
+    async with case_app.state.runtime.sessions() as session:
+        stored = (
+            await session.execute(
+                select(Attachment).where(
+                    Attachment.case_id == case_id, Attachment.filename == "stor.pdf"
+                )
+            )
+        ).scalar_one()
+    digest, sizes = hashlib.sha256(), []
+    async for chunk in store_named(stored.storage).read(
+        case_app.state.runtime.sessions, stored.storage_key, stored.size
+    ):
+        digest.update(chunk)
+        sizes.append(len(chunk))
+    assert max(sizes) <= CHUNK and sum(sizes) == size
+    assert digest.hexdigest() == stored.sha256
     grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_before) / 1024
     assert grown_mb < 200, f"peak memory grew by {grown_mb:.0f} MB for one 10 MB file"
 

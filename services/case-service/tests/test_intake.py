@@ -12,6 +12,7 @@ from arende_contracts.external import EXCHANGE_ESERVICE, ROUTING_SUBMISSION_CREA
 from arende_platform.testing import drain, eventually, publish_json
 from arende_platform.testing import sample_submission as submission
 from arende_platform.topology import SUBMISSIONS
+from case_service.attachments.storage import store_named
 from case_service.models import Attachment, Case
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -55,13 +56,15 @@ async def test_same_submission_three_times_makes_one_case(
 
     stored = await eventually(files)
     attachment = next(f for f in stored if f.source == "submission")
-    assert (attachment.filename, attachment.data) == ("intyg.pdf", b"%PDF-1.4\n")
+    assert attachment.filename == "intyg.pdf"
+    assert (attachment.storage, attachment.size) == ("postgresql", len(b"%PDF-1.4\n"))
+    assert await _bytes_of(case_app, attachment) == b"%PDF-1.4\n"
     # The form itself, rendered as a PDF named after the case type, off the intake path.
     form_pdf = next(f for f in stored if f.source == "form")
     assert form_pdf.filename == "Anmälan till flexlinjen.pdf"
     assert form_pdf.form_version == 1
     assert form_pdf.content_type == "application/pdf"
-    assert form_pdf.data.startswith(b"%PDF-")
+    assert (await _bytes_of(case_app, form_pdf)).startswith(b"%PDF-")
 
     listed = (await case_client.get("/internal/cases", params={"view": "all"})).json()
     assert case.id in [item["id"] for item in listed["items"]]
@@ -160,3 +163,10 @@ async def test_invalid_submission_goes_to_dead_letter_queue_with_reason(
     # The good submissions around it became cases.
     for good in (good_before, good_after):
         assert await eventually(lambda g=good: _cases_for(case_app, g["submission_id"]))
+
+
+async def _bytes_of(case_app: Any, attachment: Attachment) -> bytes:
+    chunks = store_named(attachment.storage).read(
+        case_app.state.runtime.sessions, attachment.storage_key, attachment.size
+    )
+    return b"".join([c async for c in chunks])

@@ -10,6 +10,7 @@ from arende_platform.web import create_app, internal_token_guard
 from case_service.access_log.endpoints import router as access_log_router
 from case_service.actions.endpoints import router as actions_router
 from case_service.attachments.endpoints import router as attachments_router
+from case_service.attachments.storage import use_store
 from case_service.case_types.endpoints import router as case_types_router
 from case_service.cases.endpoints import router as cases_router
 from case_service.cases.listing import router as case_list_router
@@ -25,6 +26,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 def build_app(settings: CaseServiceSettings | None = None) -> FastAPI:
     """The case-service application with its runtime (migrations, intake, outbox relay)."""
     settings = settings or CaseServiceSettings()
+    use_store(settings.attachment_store)
     runtime = ServiceRuntime(
         service=SERVICE,
         database="case",

@@ -251,9 +251,22 @@ class Attachment(Base):
     content_type: Mapped[str] = mapped_column(Text)
     size: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(Text)
-    data: Mapped[bytes] = mapped_column(LargeBinary)
+    # Where the bytes are: the store's name and its key (attachments/storage.py).
+    storage: Mapped[str] = mapped_column(Text, server_default="postgresql")
+    storage_key: Mapped[str] = mapped_column(Text, unique=True)
     source: Mapped[str] = mapped_column(Text)  # "submission", "caseworker", "citizen"
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class AttachmentBlob(Base):
+    """The bytes of an attachment in the PostgreSQL store; deleted with its attachment."""
+
+    __tablename__ = "attachment_blobs"
+
+    storage_key: Mapped[str] = mapped_column(
+        ForeignKey("attachments.storage_key", ondelete="CASCADE"), primary_key=True
+    )
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class AccessLogEntry(Base):

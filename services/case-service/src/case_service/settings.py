@@ -1,5 +1,7 @@
 """case-service settings: the platform's plus intake limits and case list totals."""
 
+from typing import Literal
+
 from arende_platform.settings import PlatformSettings
 
 
@@ -8,6 +10,8 @@ class CaseServiceSettings(PlatformSettings):
 
     max_attachments: int = 10
     max_attachment_bytes: int = 20 * 1024 * 1024
+    # Where attachment bytes go (attachments/storage.py); "postgresql" is the one store today.
+    attachment_store: Literal["postgresql"] = "postgresql"
     intake_batch_size: int = 200
     intake_batch_wait: float = 0.01
     intake_concurrency: int = 1

@@ -10,7 +10,6 @@ import json
 import logging
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import unquote
 
 import httpx
 from fastapi import HTTPException
@@ -64,8 +63,12 @@ class CaseServiceClient:
         *,
         params: dict[str, Any] | None = None,
         json_body: Any = None,
+        stream: bool = False,
     ) -> httpx.Response:
-        """The successful response of one internal call, or an HTTPException."""
+        """The successful response of one internal call, or an HTTPException.
+
+        With `stream` the body is not read: the caller streams it and closes the response.
+        """
         headers = {"x-internal-token": self.internal_token, ACTOR_HEADER: actor_header(actor)}
         cid = correlation_id.get()
         if cid:
@@ -73,9 +76,13 @@ class CaseServiceClient:
         if params:
             params = {k: v for k, v in params.items() if v is not None}
         try:
-            response = await self.client.request(
+            request = self.client.build_request(
                 method, path, params=params, json=json_body, headers=headers
             )
+            response = await self.client.send(request, stream=stream)
+            if stream and response.status_code >= 400:
+                await response.aread()  # an error's detail is small: read it, then refuse
+                await response.aclose()
         except httpx.TransportError as exc:  # refused, reset, DNS, timeout
             log.warning("case-service unreachable", extra={"path": path, "error": repr(exc)[:300]})
             raise AppError(503, UNAVAILABLE) from exc
@@ -154,16 +161,11 @@ class CaseServiceClient:
             "POST", f"/internal/cases/{case_id}/{action}", actor, json_body=body
         )
 
-    async def attachment(
-        self, actor: Actor, case_id: int, attachment_id: int
-    ) -> tuple[bytes, str, str]:
-        """(content, content type, filename) of a case's file."""
-        response = await self.send(
-            "GET", f"/internal/cases/{case_id}/attachments/{attachment_id}", actor
+    async def attachment(self, actor: Actor, case_id: int, attachment_id: int) -> httpx.Response:
+        """A case's file, its body not read yet: stream it on (`file_response`), which closes it."""
+        return await self.send(
+            "GET", f"/internal/cases/{case_id}/attachments/{attachment_id}", actor, stream=True
         )
-        filename = unquote(response.headers.get("x-filename", "")) or "bilaga"
-        content_type = response.headers.get("content-type", "application/octet-stream")
-        return response.content, content_type, filename
 
     async def access_log(self, actor: Actor, params: dict[str, Any]) -> dict[str, Any]:
         """A page of the access log in the caller's administrative scope."""

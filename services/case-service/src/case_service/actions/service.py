@@ -38,8 +38,9 @@ from case_service.actions.schemas import (
     UpdateIn,
 )
 from case_service.attachments.service import prepare_files
+from case_service.attachments.storage import save_attachments
 from case_service.cases.detail import LoadedCase, load_case
-from case_service.models import Attachment, CaseEvent, outbox
+from case_service.models import CaseEvent, outbox
 from case_service.permissions import check_action, may_handle
 
 SERVICE = "case-service"
@@ -197,8 +198,8 @@ class CaseChange:
                 )
             ).scalar_one()
             if event.files:
-                await session.execute(
-                    insert(Attachment),
+                await save_attachments(
+                    session,
                     [
                         {**f, "case_id": case.id, "event_id": event_id, "created_at": now}
                         for f in event.files

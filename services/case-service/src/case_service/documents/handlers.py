@@ -16,13 +16,14 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from arende_contracts.events import CaseResubmitted, CaseSubmitted, EventEnvelope
 from arende_platform.messaging import Rejected, Subscription, Work, decode_event, message_id_key
 from arende_platform.processes import die_with_parent
 from arende_platform.topology import FORM_DOCUMENTS
+from case_service.attachments.storage import save_attachments
 from case_service.documents.pdf import FormDocument, filename, render
 from case_service.models import Attachment, Case, CaseType, FormVersion, Organization
 
@@ -99,17 +100,20 @@ async def render_form_version(session: AsyncSession, case_id: int, version: int)
         form=form,
     )
     data = await asyncio.get_running_loop().run_in_executor(_renderer(), render, document)
-    await session.execute(
-        insert(Attachment).values(
-            case_id=case_id,
-            form_version=version,
-            filename=filename(type_name, version),
-            content_type="application/pdf",
-            size=len(data),
-            sha256=hashlib.sha256(data).hexdigest(),
-            data=data,
-            source="form",
-        )
+    await save_attachments(
+        session,
+        [
+            {
+                "case_id": case_id,
+                "form_version": version,
+                "filename": filename(type_name, version),
+                "content_type": "application/pdf",
+                "size": len(data),
+                "sha256": hashlib.sha256(data).hexdigest(),
+                "data": data,
+                "source": "form",
+            }
+        ],
     )
     return True
 

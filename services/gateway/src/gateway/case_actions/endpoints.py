@@ -211,7 +211,6 @@ async def download_attachment(
     case_service: CaseServiceDep,
 ) -> Response:
     """The file, as an attachment with its stored content type."""
-    content, content_type, filename = await case_service.attachment(
-        caseworker.actor, case_id, attachment_id
+    return service.file_response(
+        await case_service.attachment(caseworker.actor, case_id, attachment_id)
     )
-    return Response(content, media_type=content_type, headers=service.download_headers(filename))

@@ -263,12 +263,10 @@ async def download_page(
     try:
         if missing := _not_found(case_id, attachment_id):
             raise missing
-        content, content_type, filename = await case_service.attachment(
-            caseworker.actor, case_id, attachment_id
-        )
+        response = await case_service.attachment(caseworker.actor, case_id, attachment_id)
     except StarletteHTTPException as exc:
         return _error_page(request, caseworker, exc)
-    return Response(content, media_type=content_type, headers=service.download_headers(filename))
+    return service.file_response(response)
 
 
 # --- Dialogs ------------------------------------------------------------------------------------
