@@ -33,6 +33,7 @@ infra: ## make sure RabbitMQ and PostgreSQL run (installs/starts them when local
 	@$(LIB) ensure_uv ensure_infra
 
 test: infra ## run every test (extra pytest arguments: PYTEST_ARGS="-k intake -x")
+	@$(LIB) ensure_promtool
 	$(UV) run pytest $(PYTEST_ARGS)
 
 lint: ## ruff check, ruff format --check, import-linter contracts

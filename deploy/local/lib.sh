@@ -304,6 +304,14 @@ ensure_infra() {
     ensure_postgresql
 }
 
+# ensure_promtool: promtool checks the Prometheus config and alert rules in `make test`
+# (tests/test_deploy.py); Debian's package `prometheus` ships it.
+ensure_promtool() {
+    command -v promtool >/dev/null && return 0
+    apt_install prometheus
+    command -v promtool >/dev/null || die "package prometheus installed but promtool is not on PATH"
+}
+
 # ---------------------------------------------------------------------------------------------
 # uv and the virtual environment
 
@@ -400,10 +408,10 @@ tail_logs() {
 # Run as a script: call the named functions in order.
 if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
     set -euo pipefail
-    (($#)) || die "usage: $0 {ensure_uv|uv_sync|ensure_infra|ensure_rabbitmq|ensure_postgresql|tail_logs}..."
+    (($#)) || die "usage: $0 {ensure_uv|uv_sync|ensure_infra|ensure_rabbitmq|ensure_postgresql|ensure_promtool|tail_logs}..."
     for _cmd in "$@"; do
         case "$_cmd" in
-            ensure_uv | uv_sync | ensure_infra | ensure_rabbitmq | ensure_postgresql | tail_logs) "$_cmd" ;;
+            ensure_uv | uv_sync | ensure_infra | ensure_rabbitmq | ensure_postgresql | ensure_promtool | tail_logs) "$_cmd" ;;
             *) die "unknown command: $_cmd" ;;
         esac
     done
