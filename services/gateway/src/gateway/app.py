@@ -25,6 +25,7 @@ from gateway.users.endpoints import router as users_router
 from gateway.users.service import ensure_bootstrap_admin
 from gateway.web.case_view import router as case_view_router
 from gateway.web.endpoints import router as web_router
+from gateway.web.oidc import router as oidc_router
 from gateway.web.rendering import STATIC, error_page
 
 SERVICE = "gateway"
@@ -114,6 +115,7 @@ def build_app(
     app.include_router(access_log_router)
     app.include_router(users_router)
     app.include_router(web_router)
+    app.include_router(oidc_router)
     app.include_router(case_view_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

@@ -28,6 +28,28 @@ ENGLISH: dict[str, str] = {
     "Felaktigt användarnamn eller lösenord": "Incorrect username or password",
     "Du har loggats ut.": "You have been signed out.",
     "Din session har gått ut. Logga in igen.": "Your session has expired. Please sign in again.",
+    # Single sign-on (gateway.auth.oidc)
+    "Logga in med {label}": "Sign in with {label}",
+    "Inloggningen kunde inte kopplas till en påbörjad inloggning. Försök igen.": (
+        "The sign-in could not be matched to one that was started here. Please try again."
+    ),
+    "Inloggningen har gått ut. Försök igen.": "The sign-in has expired. Please try again.",
+    "Inloggningen avbröts hos inloggningstjänsten.": (
+        "The sign-in was cancelled at the identity provider."
+    ),
+    "Inloggningstjänsten svarar inte. Försök igen senare eller logga in med lösenord.": (
+        "The identity provider does not answer. Try again later or sign in with a password."
+    ),
+    "Svaret från inloggningstjänsten kunde inte verifieras. Försök igen.": (
+        "The identity provider's answer could not be verified. Please try again."
+    ),
+    "Det finns inget aktivt konto för {username} i Handläggarstöd. Kontakta din administratör.": (
+        "There is no active account for {username} in Caseworker support. Contact your "
+        "administrator."
+    ),
+    "Inloggningstjänsten skickade inget användarnamn. Kontakta din administratör.": (
+        "The identity provider sent no username. Contact your administrator."
+    ),
     # Case lists
     "Ärendeöversikt": "Case overview",
     "Mina ärenden": "My cases",

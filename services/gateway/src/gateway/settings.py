@@ -1,6 +1,6 @@
 """gateway settings: the platform's plus staff login, sessions and API tokens."""
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from arende_platform.settings import PlatformSettings
 
@@ -29,3 +29,30 @@ class GatewaySettings(PlatformSettings):
     # Largest file a caseworker may attach (the same MAX_ATTACHMENT_BYTES as case-service, which
     # checks it too); the gateway refuses bigger uploads before passing them on.
     max_attachment_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
+
+    # OIDC single sign-on (F-AD-1), on when OIDC_ISSUER is set: the login page offers
+    # "Logga in med <OIDC_BUTTON_LABEL>" beside the local login. The provider is found by
+    # discovery (<issuer>/.well-known/openid-configuration); the username claim of the ID token
+    # names an existing active staff account. See docs/decisions/0007-oidc-single-sign-on.md.
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = Field(default=None, repr=False)
+    oidc_scopes: str = "openid profile email"
+    oidc_username_claim: str = "preferred_username"
+    oidc_button_label: str = "Single sign-on"
+    # Create a staff account, with no grants, for an unknown username (an administrator then
+    # grants access). Off: unknown users are refused.
+    oidc_auto_create: bool = False
+    # The callback URL registered at the provider; by default derived from the request, which
+    # is wrong behind a proxy that rewrites the host (set it to https://<host>/logga-in/oidc/callback).
+    oidc_redirect_uri: str | None = None
+
+    @model_validator(mode="after")
+    def _oidc_complete(self) -> "GatewaySettings":
+        if self.oidc_issuer and not self.oidc_client_id:
+            raise ValueError("OIDC_ISSUER is set but OIDC_CLIENT_ID is not")
+        return self
+
+    @property
+    def oidc_enabled(self) -> bool:
+        return bool(self.oidc_issuer and self.oidc_client_id)

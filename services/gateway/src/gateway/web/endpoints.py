@@ -52,11 +52,11 @@ def safe_next(target: str | None) -> str:
     return target
 
 
-def _redirect(location: str) -> RedirectResponse:
+def redirect(location: str) -> RedirectResponse:
     return RedirectResponse(location, status_code=303)
 
 
-def _set_cookie(
+def set_cookie(
     response: Response, settings: GatewaySettings, name: str, value: str, **options: Any
 ) -> None:
     response.set_cookie(
@@ -70,7 +70,7 @@ def _set_cookie(
     )
 
 
-def _delete_cookie(response: Response, settings: GatewaySettings, name: str) -> None:
+def delete_cookie(response: Response, settings: GatewaySettings, name: str) -> None:
     response.delete_cookie(
         name, path="/", secure=settings.secure_cookies, httponly=True, samesite="lax"
     )
@@ -80,16 +80,17 @@ def _delete_cookie(response: Response, settings: GatewaySettings, name: str) -> 
 async def start(request: Request) -> Response:
     """The start page is Mina ärenden; without a session, the login form."""
     caseworker = await optional_web_caseworker(request)
-    return _redirect(START_PAGE if caseworker else "/logga-in")
+    return redirect(START_PAGE if caseworker else "/logga-in")
 
 
-def _login_form(
+def login_form(
     request: Request,
     settings: GatewaySettings,
     *,
     next_path: str,
     username: str = "",
     error: str | None = None,
+    error_values: dict[str, Any] | None = None,
     notice: str | None = None,
     status_code: int = 200,
 ) -> Response:
@@ -104,11 +105,13 @@ def _login_form(
             "next": next_path,
             "username": username,
             "error": error,
+            "error_values": error_values or {},
             "notice": notice,
+            "oidc_label": settings.oidc_button_label if settings.oidc_enabled else None,
         },
         status_code=status_code,
     )
-    _set_cookie(response, settings, LOGIN_CSRF_COOKIE, token, max_age=3600)
+    set_cookie(response, settings, LOGIN_CSRF_COOKIE, token, max_age=3600)
     return response
 
 
@@ -122,13 +125,13 @@ async def login_page(
 ) -> Response:
     """The login form (Användarnamn, Lösenord, Logga in)."""
     if await optional_web_caseworker(request):
-        return _redirect(safe_next(next_path))
+        return redirect(safe_next(next_path))
     notice = None
     if expired:
         notice = "Din session har gått ut. Logga in igen."
     elif utloggad:
         notice = "Du har loggats ut."
-    return _login_form(request, settings, next_path=safe_next(next_path), notice=notice)
+    return login_form(request, settings, next_path=safe_next(next_path), notice=notice)
 
 
 @router.post("/logga-in")
@@ -144,7 +147,7 @@ async def login(
     """Check the credentials and start a web session."""
     target = safe_next(next_path)
     if not csrf_matches(csrf_token, request.cookies.get(LOGIN_CSRF_COOKIE)):
-        return _login_form(
+        return login_form(
             request,
             settings,
             next_path=target,
@@ -156,7 +159,7 @@ async def login(
     user_id = await check_password(sessions, passwords, username, password)
     if user_id is None:
         log.info("login failed", extra={"username": username[:64]})
-        return _login_form(
+        return login_form(
             request,
             settings,
             next_path=target,
@@ -164,8 +167,16 @@ async def login(
             error="Felaktigt användarnamn eller lösenord",
             status_code=401,
         )
+    return await signed_in(request, settings, user_id, target)
+
+
+async def signed_in(
+    request: Request, settings: GatewaySettings, user_id: int, target: str
+) -> Response:
+    """Start the web session of a user who has just proven who they are (password or single
+    sign-on) and send the browser on to `target`."""
     cookie = session_cookie_name(settings)
-    async with transaction(sessions) as session:
+    async with transaction(sessions_of(request)) as session:
         previous = request.cookies.get(cookie)
         if previous:  # never keep a session id from before the login (fixation)
             await end_session(session, digest(previous))
@@ -175,9 +186,9 @@ async def login(
             idle=timedelta(minutes=settings.session_idle_minutes),
             absolute=timedelta(hours=settings.session_absolute_hours),
         )
-    response = _redirect(target)
-    _set_cookie(response, settings, cookie, session_id)
-    _delete_cookie(response, settings, LOGIN_CSRF_COOKIE)
+    response = redirect(target)
+    set_cookie(response, settings, cookie, session_id)
+    delete_cookie(response, settings, LOGIN_CSRF_COOKIE)
     return response
 
 
@@ -201,8 +212,8 @@ async def logout(
     assert caseworker.session_hash is not None
     async with transaction(sessions_of(request)) as session:
         await end_session(session, caseworker.session_hash)
-    response = _redirect("/logga-in?utloggad=1")
-    _delete_cookie(response, settings, session_cookie_name(settings))
+    response = redirect("/logga-in?utloggad=1")
+    delete_cookie(response, settings, session_cookie_name(settings))
     return response
 
 
