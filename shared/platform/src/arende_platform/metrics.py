@@ -29,6 +29,11 @@ BATCH_DURATION = Histogram(
     buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
 OUTBOX_PUBLISHED = Counter("outbox_published_total", "Outbox events published", ["service"])
+EVENTS_PUBLISHED = Counter(
+    "events_published_total",
+    "Outbox messages the broker confirmed, by event type (the case status flow of the dashboard)",
+    ["service", "event_type"],
+)
 OUTBOX_PUBLISH_FAILURES = Counter(
     "outbox_publish_failures_total",
     "Outbox publishes that were not confirmed or not routed",

@@ -20,6 +20,7 @@ from arende_contracts.events import EXCHANGE_INTERNAL, EventEnvelope
 from arende_platform.logging import correlation_id
 from arende_platform.messaging import Broker, PublishFailed
 from arende_platform.metrics import (
+    EVENTS_PUBLISHED,
     OUTBOX_BACKLOG,
     OUTBOX_OLDEST_AGE,
     OUTBOX_PUBLISH_FAILURES,
@@ -203,6 +204,9 @@ class OutboxRelay:
                     )
                 )
         OUTBOX_PUBLISHED.labels(self.service).inc(len(done))
+        for r, res in zip(rows, results, strict=True):
+            if res is None:
+                EVENTS_PUBLISHED.labels(self.service, r.event_type).inc()
         return len(done)
 
     async def mark_published(self, session: AsyncSession, ids: list[int]) -> None:

@@ -4,6 +4,10 @@ Publishing with confirms is about a quarter of a busy service's CPU; in the serv
 it competes with the consumers (bench/README.md: 0.9k → 1.3k submissions/s on two cores when
 the relay has its own process). The relay has no state outside the database, so running it
 apart changes nothing about delivery: rows are deleted only after the broker confirmed them.
+
+The relay's counters (published, failed, per event type) live in the relay process, which
+serves no /metrics; it sends their values to the service over a pipe about once a second, and
+the service adds them to its own counters, so /metrics shows what the relay did.
 """
 
 import asyncio
@@ -12,19 +16,73 @@ import logging
 import multiprocessing
 import os
 import signal
+from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 
+from prometheus_client import Counter
 from sqlalchemy import MetaData
 from sqlalchemy.engine import URL, make_url
 
 from arende_platform.db import create_engine, create_sessionmaker
 from arende_platform.logging import configure_logging
 from arende_platform.messaging import Broker
+from arende_platform.metrics import EVENTS_PUBLISHED, OUTBOX_PUBLISH_FAILURES, OUTBOX_PUBLISHED
 from arende_platform.outbox import OutboxRelay
 from arende_platform.processes import die_with_parent
 from arende_platform.tables import outbox_table
 
 log = logging.getLogger(__name__)
+
+# The relay's counters that the service mirrors into its /metrics.
+RELAY_COUNTERS: dict[str, Counter] = {
+    "outbox_published": OUTBOX_PUBLISHED,
+    "outbox_publish_failures": OUTBOX_PUBLISH_FAILURES,
+    "events_published": EVENTS_PUBLISHED,
+}
+CounterKey = tuple[str, tuple[tuple[str, str], ...]]
+
+
+def counter_values() -> dict[CounterKey, float]:
+    """The current value of every labelled child of the relay's counters."""
+    values: dict[CounterKey, float] = {}
+    for name, counter in RELAY_COUNTERS.items():
+        for metric in counter.collect():
+            for sample in metric.samples:
+                if sample.name == f"{name}_total":
+                    values[(name, tuple(sample.labels.items()))] = sample.value
+    return values
+
+
+class CounterMirror:
+    """Adds what a relay process counted since its last report to this process's counters."""
+
+    def __init__(self) -> None:
+        self.seen: dict[CounterKey, float] = {}
+
+    def apply(self, values: dict[CounterKey, float]) -> None:
+        for key, value in values.items():
+            name, labels = key
+            delta = value - self.seen.get(key, 0.0)
+            if delta > 0 and name in RELAY_COUNTERS:
+                RELAY_COUNTERS[name].labels(**dict(labels)).inc(delta)
+            self.seen[key] = value
+
+
+async def report_counters(writer: Connection, interval: float = 1.0) -> None:
+    """Send the relay's counter values to the service whenever they changed.
+
+    The pipe is written from a thread: a service too busy to read must not stall publishing.
+    """
+    last: dict[CounterKey, float] = {}
+    while True:
+        values = counter_values()
+        if values != last:
+            try:
+                await asyncio.to_thread(writer.send, values)
+            except OSError:
+                return  # the service is gone; die_with_parent ends this process
+            last = values
+        await asyncio.sleep(interval)
 
 
 def relay_main(
@@ -36,6 +94,7 @@ def relay_main(
     log_level: str,
     log_format: str,
     parent_pid: int | None = None,
+    metrics_pipe: Connection | None = None,
 ) -> None:
     """Entry point of the relay process: publish until SIGTERM (or the service dies)."""
     die_with_parent(parent_pid)
@@ -60,9 +119,14 @@ def relay_main(
             poll_seconds=poll_seconds,
         )
         await relay.start()
+        reporter = (
+            asyncio.create_task(report_counters(metrics_pipe)) if metrics_pipe is not None else None
+        )
         try:
             await stop.wait()
         finally:
+            if reporter is not None:
+                reporter.cancel()
             await relay.stop()
             await broker.close()
             await engine.dispose()
@@ -96,13 +160,35 @@ class RelayProcess:
         self.service = service
         self.process: BaseProcess | None = None
         self._watch: asyncio.Task[None] | None = None
+        self._metrics: Connection | None = None
+        self._mirror = CounterMirror()
 
     def _spawn(self) -> None:
         context = multiprocessing.get_context("spawn")
+        self._close_pipe()
+        reader, writer = context.Pipe(duplex=False)
         self.process = context.Process(
-            target=relay_main, args=self.args, name=f"{self.service}-relay", daemon=True
+            target=relay_main,
+            args=(*self.args, writer),
+            name=f"{self.service}-relay",
+            daemon=True,
         )
         self.process.start()
+        writer.close()  # the child holds its own copy
+        self._metrics, self._mirror = reader, CounterMirror()
+
+    def _close_pipe(self) -> None:
+        if self._metrics is not None:
+            self._metrics.close()
+            self._metrics = None
+
+    def collect_metrics(self) -> None:
+        """Take the counter reports the relay sent since the last call (never blocks)."""
+        try:
+            while self._metrics is not None and self._metrics.poll():
+                self._mirror.apply(self._metrics.recv())
+        except (EOFError, OSError):
+            self._close_pipe()  # the relay died; the watchdog starts a new one with a new pipe
 
     async def start(self) -> None:
         self._spawn()
@@ -112,6 +198,7 @@ class RelayProcess:
         delay = 1.0
         while True:
             await asyncio.sleep(delay)
+            self.collect_metrics()
             if self.process is not None and not self.process.is_alive():
                 log.error(
                     "outbox relay process exited, restarting",
@@ -137,3 +224,5 @@ class RelayProcess:
             if self.process.is_alive():
                 self.process.kill()
                 await asyncio.to_thread(self.process.join, 5)
+        self.collect_metrics()
+        self._close_pipe()
