@@ -12,12 +12,14 @@ from arende_platform.runtime import ServiceRuntime
 from arende_platform.web import create_app
 from gateway.access_log.endpoints import router as access_log_router
 from gateway.administration.endpoints import router as administration_router
+from gateway.audit.endpoints import router as audit_router
 from gateway.auth.endpoints import router as auth_router
 from gateway.auth.passwords import Passwords
 from gateway.case_actions.endpoints import router as case_actions_router
 from gateway.case_client import CaseServiceClient
 from gateway.cases.endpoints import router as cases_router
 from gateway.errors import install_error_handlers, is_api
+from gateway.groups.endpoints import router as groups_router
 from gateway.i18n import LANG_COOKIE, LANGUAGES
 from gateway.models import Base
 from gateway.settings import GatewaySettings
@@ -114,6 +116,8 @@ def build_app(
     app.include_router(administration_router)
     app.include_router(access_log_router)
     app.include_router(users_router)
+    app.include_router(groups_router)
+    app.include_router(audit_router)
     app.include_router(web_router)
     app.include_router(oidc_router)
     app.include_router(case_view_router)

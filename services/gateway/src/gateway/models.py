@@ -3,19 +3,22 @@
 from datetime import datetime
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
+    Column,
     DateTime,
     ForeignKey,
     Identity,
     Index,
     Integer,
     MetaData,
+    Table,
     Text,
     UniqueConstraint,
     func,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from arende_platform.tables import inbox_table, outbox_table
@@ -62,6 +65,10 @@ class StaffUser(Base):
         lazy="selectin",
         cascade="all, delete-orphan",
         order_by="(StaffGrant.organization, StaffGrant.role)",
+    )
+    # Loaded with the user on every request: the actor's group codes (Mina ärenden, F-AD-3).
+    groups: Mapped[list["StaffGroup"]] = relationship(
+        secondary="staff_group_members", lazy="selectin", viewonly=True, order_by="StaffGroup.code"
     )
 
 
@@ -113,3 +120,55 @@ class ApiToken(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+staff_group_members = Table(
+    "staff_group_members",
+    Base.metadata,
+    Column(
+        "group_id",
+        ForeignKey("staff_groups.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("user_id", ForeignKey("staff_users.id", ondelete="CASCADE"), primary_key=True),
+    Index("ix_staff_group_members_user", "user_id"),
+)
+
+
+class StaffGroup(Base):
+    """A handler group of one organization (F-AD-3): a case assigned to it is in every member's
+    Mina ärenden. The code is unique in the installation, since cases carry it (handler_group)."""
+
+    __tablename__ = "staff_groups"
+
+    id: Mapped[int] = mapped_column(Integer, Identity(), primary_key=True)
+    code: Mapped[str] = mapped_column(Text, unique=True)
+    name: Mapped[str] = mapped_column(Text)
+    organization: Mapped[str] = mapped_column(Text, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    members: Mapped[list[StaffUser]] = relationship(
+        secondary=staff_group_members, lazy="raise", order_by=StaffUser.username
+    )
+
+
+class AdminAuditEntry(Base):
+    """One administrative change (organizations, case types, staff, grants, groups): who, when,
+    what, and the values set. Never a password or its hash."""
+
+    __tablename__ = "admin_audit_log"
+    __table_args__ = (
+        Index("ix_admin_audit_log_organization", "organization", "id"),
+        Index("ix_admin_audit_log_actor", "actor", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    actor: Mapped[str] = mapped_column(Text)
+    action: Mapped[str] = mapped_column(Text)
+    target: Mapped[str] = mapped_column(Text)
+    # NULL: an installation-wide change (a new organization is audited under its own code).
+    organization: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[dict[str, object]] = mapped_column(JSONB, server_default="{}")

@@ -23,6 +23,7 @@ class AssignIn(_Body):
     handler: Account | None = None
     handler_name: Name | None = None
     group: Account | None = None
+    group_name: Name | None = None
     notify: bool = True
 
     @model_validator(mode="after")

@@ -276,7 +276,8 @@ async def assign_case(session: AsyncSession, actor: Actor, case_id: int, body: A
         title, detail = f"Fördelat till {who}", f"handler={body.handler}"
     else:
         case.handler, case.handler_group = None, body.group
-        title, detail = f"Fördelat till gruppen {body.group}", f"group={body.group}"
+        who = f"{body.group_name} ({body.group})" if body.group_name else body.group
+        title, detail = f"Fördelat till gruppen {who}", f"group={body.group}"
     case.status = CaseStatus.ASSIGNED.value
     # Who got the case is for staff; the submitter sees the status change.
     if previous != case.status:

@@ -50,6 +50,7 @@ def actor_for(user: StaffUser) -> Actor:
             )
             for g in user.grants
         ],
+        groups=[g.code for g in user.groups],
     )
 
 

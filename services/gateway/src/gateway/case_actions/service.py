@@ -30,6 +30,7 @@ from gateway.case_actions.schemas import (
 from gateway.case_client import CaseServiceClient
 from gateway.case_errors import action_refusal
 from gateway.errors import AppError
+from gateway.groups.service import group_in_organization
 from gateway.models import StaffGrant, StaffUser
 
 MAX_FILES = 3
@@ -90,7 +91,8 @@ async def assign(
     case_id: int,
     body: AssignBody,
 ) -> dict[str, Any]:
-    """Fördela to an allowed handler; refusals of role and state come from case-service."""
+    """Fördela to an allowed handler or to a handler group of the case's organization;
+    refusals of role and state come from case-service."""
     handler, group = body.handler or None, body.group or None
     if (handler is None) == (group is None):
         raise AppError(422, TARGET_REQUIRED)
@@ -100,8 +102,11 @@ async def assign(
     if refused is not None:
         raise refused
     if group is not None:
-        # Handler groups are administered with F-AD-3; until one exists, none can be chosen.
-        raise AppError(422, UNKNOWN_GROUP, group=group)
+        found = await group_in_organization(session, group, scope["organization"])
+        if found is None:
+            raise AppError(422, UNKNOWN_GROUP, group=group)
+        request.update({"group": found.code, "group_name": found.name})
+        return await case_service.act(actor, case_id, "assign", request)
     assert handler is not None
     allowed = {
         s["username"]: s["name"]

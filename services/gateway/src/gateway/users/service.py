@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from arende_contracts.access import Actor, Role
 from arende_platform.db import transaction
+from gateway.audit.service import record
 from gateway.auth.passwords import MIN_PASSWORD_LENGTH, Passwords
 from gateway.auth.service import end_all_sign_ins
 from gateway.case_client import CaseServiceClient
@@ -173,8 +174,17 @@ async def create_user(
     except IntegrityError as exc:  # created by someone else a moment ago
         raise AppError(409, "Användaren {username} finns redan", username=body.username) from exc
     await session.refresh(user, ["created_at"])
+    out = user_out(user)
+    details = out.model_dump(mode="json", include={"name", "email", "phone", "superuser", "grants"})
+    for organization in _audit_organizations(out.grants):
+        record(session, actor, "user.create", user.username, organization, details)
     log.info("staff user created", extra={"username": user.username, "by": actor.username})
-    return user_out(user)
+    return out
+
+
+def _audit_organizations(grants: Iterable[GrantOut]) -> list[str | None]:
+    """One audit entry per organization concerned, so each one's administrators see it."""
+    return sorted({g.organization for g in grants}) or [None]
 
 
 async def update_user(
@@ -208,6 +218,7 @@ async def update_user(
     if body.grants is not None:
         grants = _grant_rows(body.grants)
         await check_grants_exist(case_service, actor, body.grants)
+    before = user_out(user)
 
     if body.name is not None:
         user.name = body.name
@@ -232,6 +243,17 @@ async def update_user(
     await session.flush()
     if sign_out:
         await end_all_sign_ins(session, user.id)
+    after = user_out(user)
+    fields = ("name", "email", "phone", "active", "superuser", "grants")
+    old_values, new_values = before.model_dump(mode="json"), after.model_dump(mode="json")
+    details: dict[str, object] = {
+        f: [old_values[f], new_values[f]] for f in fields if old_values[f] != new_values[f]
+    }
+    if body.password is not None:
+        details["password"] = "changed"  # noqa: S105 - that it changed, never the value
+    if details:
+        for organization in _audit_organizations([*before.grants, *after.grants]):
+            record(session, actor, "user.update", user.username, organization, details)
     log.info(
         "staff user changed",
         extra={"username": user.username, "by": actor.username, "fields": sorted(changes)},

@@ -1,0 +1,321 @@
+"""Handler groups (F-AD-3) and the admin audit log: a case assigned to a group is in each
+member's Mina ärenden (never a non-member's) until one takes it; every administrative change
+is audited; refusals are 403 for non-administrators and 404 for other organizations."""
+
+import uuid
+from typing import Any
+
+import pytest
+
+Gateway = Any  # the `gw` fixture of conftest.py
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+
+async def _mine(gw: Gateway, headers: dict[str, str]) -> set[int]:
+    async with gw.client() as http:
+        response = await http.get(
+            "/api/v1/cases", params={"view": "mine", "limit": 200}, headers=headers
+        )
+    assert response.status_code == 200, response.text
+    return {item["id"] for item in response.json()["items"]}
+
+
+async def _call(gw: Gateway, headers: dict[str, str], method: str, path: str, **kwargs: Any) -> Any:
+    async with gw.client() as http:
+        return await http.request(method, path, headers=headers, **kwargs)
+
+
+async def test_a_group_case_is_in_every_members_mina_arenden_until_one_takes_it(
+    gw: Gateway,
+) -> None:
+    org = await gw.organization()
+    case_type = await gw.case_type(org)
+    anna = await gw.staff([{"organization": org, "role": "handler"}], name="Anna Grupp")
+    bo = await gw.staff([{"organization": org, "role": "receiver"}], name="Bo Grupp")
+    outsider = await gw.staff([{"organization": org, "role": "handler"}], name="Cia Utanför")
+    code = unique("grupp")
+    created = await gw.admin(
+        "POST",
+        "/api/v1/admin/groups",
+        json={
+            "code": code,
+            "name": "Färdtjänstgruppen",
+            "organization": org,
+            "members": [anna.username, bo.username.upper()],
+        },
+    )
+    assert created.status_code == 201, created.text
+    assert sorted(created.json()["members"]) == sorted([anna.username, bo.username])
+    listed = await gw.admin("GET", "/api/v1/admin/groups")
+    assert code in [g["code"] for g in listed.json()]
+
+    case = await gw.submit(case_type)
+    assigned = await _call(
+        gw, gw.admin_headers, "POST", f"/api/v1/cases/{case['id']}/assign", json={"group": code}
+    )
+    assert assigned.status_code == 200, assigned.text
+    body = assigned.json()
+    assert body["handler_group"] == code and body["handler"] is None
+    assert body["status"] == "assigned"
+    assert any("Färdtjänstgruppen" in e["title"] for e in body["events"] if e["internal"])
+
+    assert case["id"] in await _mine(gw, anna.headers)
+    assert case["id"] in await _mine(gw, bo.headers)
+    assert case["id"] not in await _mine(gw, outsider.headers)
+
+    # Anna takes it (assigns it to herself): it leaves Bo's Mina ärenden.
+    taken = await _call(
+        gw,
+        anna.headers,
+        "POST",
+        f"/api/v1/cases/{case['id']}/assign",
+        json={"handler": anna.username},
+    )
+    assert taken.status_code == 200, taken.text
+    assert taken.json()["handler"] == anna.username and taken.json()["handler_group"] is None
+    assert case["id"] in await _mine(gw, anna.headers)
+    assert case["id"] not in await _mine(gw, bo.headers)
+
+    # Membership changes take effect at once: the outsider joins and sees the next group case.
+    second = await gw.submit(case_type)
+    await _call(
+        gw, gw.admin_headers, "POST", f"/api/v1/cases/{second['id']}/assign", json={"group": code}
+    )
+    assert second["id"] not in await _mine(gw, outsider.headers)
+    patched = await gw.admin(
+        "PATCH",
+        f"/api/v1/admin/groups/{code}",
+        json={"members": [anna.username, outsider.username]},
+    )
+    assert patched.status_code == 200, patched.text
+    assert second["id"] in await _mine(gw, outsider.headers)
+    assert second["id"] not in await _mine(gw, bo.headers)
+
+    log = await gw.admin("GET", "/api/v1/admin/audit-log", params={"target": code})
+    actions = [e["action"] for e in log.json()["items"]]
+    assert actions == ["group.update", "group.create"]
+    assert log.json()["items"][0]["details"]["members"][1] == sorted(
+        [anna.username, outsider.username]
+    )
+
+    deleted = await gw.admin("DELETE", f"/api/v1/admin/groups/{code}")
+    assert deleted.status_code == 204
+    assert second["id"] not in await _mine(gw, outsider.headers)
+    gone = await gw.admin("GET", f"/api/v1/admin/groups/{code}")
+    assert gone.status_code == 404
+
+
+async def test_assigning_to_a_group_of_another_organization_or_an_unknown_one_is_refused(
+    gw: Gateway,
+) -> None:
+    org, other = await gw.organization(), await gw.organization()
+    case_type = await gw.case_type(org)
+    foreign = unique("grupp")
+    response = await gw.admin(
+        "POST",
+        "/api/v1/admin/groups",
+        json={"code": foreign, "name": "Annan", "organization": other},
+    )
+    assert response.status_code == 201, response.text
+    case = await gw.submit(case_type)
+    for group in (foreign, "finns-inte"):
+        refused = await _call(
+            gw,
+            gw.admin_headers,
+            "POST",
+            f"/api/v1/cases/{case['id']}/assign",
+            json={"group": group},
+        )
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["detail"] == f"Handläggargruppen {group} finns inte."
+    both = await _call(
+        gw,
+        gw.admin_headers,
+        "POST",
+        f"/api/v1/cases/{case['id']}/assign",
+        json={"group": foreign, "handler": "admin"},
+    )
+    assert both.status_code == 422
+
+
+async def test_group_members_must_handle_cases_of_the_organization(gw: Gateway) -> None:
+    org, other = await gw.organization(), await gw.organization()
+    reviewer = await gw.staff([{"organization": org, "role": "reviewer"}], login=False)
+    elsewhere = await gw.staff([{"organization": other, "role": "handler"}], login=False)
+    for member in (reviewer.username, elsewhere.username, "finns-inte"):
+        response = await gw.admin(
+            "POST",
+            "/api/v1/admin/groups",
+            json={"code": unique("g"), "name": "G", "organization": org, "members": [member]},
+        )
+        assert response.status_code == 422, response.text
+        assert member in response.json()["detail"]
+    unknown_org = await gw.admin(
+        "POST",
+        "/api/v1/admin/groups",
+        json={"code": unique("g"), "name": "G", "organization": "finns-inte"},
+    )
+    assert unknown_org.status_code == 422
+    code = unique("g")
+    first = await gw.admin(
+        "POST", "/api/v1/admin/groups", json={"code": code, "name": "G", "organization": org}
+    )
+    assert first.status_code == 201
+    again = await gw.admin(
+        "POST", "/api/v1/admin/groups", json={"code": code, "name": "G", "organization": org}
+    )
+    assert again.status_code == 409
+    assert again.json()["detail"] == f"Handläggargruppen {code} finns redan"
+
+
+async def test_local_admin_administers_only_their_organization(gw: Gateway) -> None:
+    org, other = await gw.organization(), await gw.organization()
+    case_type, other_type = await gw.case_type(org), await gw.case_type(other)
+    admin = await gw.staff([{"organization": org, "role": "admin"}], name="Lokal Admin")
+    handler = await gw.staff([{"organization": org, "role": "handler"}], name="Hans Handläggare")
+    other_group = unique("g")
+    await gw.admin(
+        "POST",
+        "/api/v1/admin/groups",
+        json={"code": other_group, "name": "Annan", "organization": other},
+    )
+
+    # The local administrator changes their own organization, case types, staff and groups.
+    renamed = await _call(
+        gw, admin.headers, "PATCH", f"/api/v1/admin/organizations/{org}", json={"name": "Nytt"}
+    )
+    assert renamed.status_code == 200, renamed.text
+    settings = {
+        "active": False,
+        "allow_anonymous": True,
+        "internal": True,
+        "notify_email": True,
+        "notify_sms": True,
+        "two_way": False,
+        "restricted": True,
+        "archive_days": 30,
+        "purge_days": 365,
+        "retention_decision": "Gallringsbeslut 2026:1",
+    }
+    changed = await _call(
+        gw, admin.headers, "PATCH", f"/api/v1/admin/case-types/{case_type}", json=settings
+    )
+    assert changed.status_code == 200, changed.text
+    assert {k: changed.json()[k] for k in settings} == settings
+    fetched = await _call(gw, admin.headers, "GET", f"/api/v1/admin/case-types/{case_type}")
+    assert {k: fetched.json()[k] for k in settings} == settings
+    created_type = await _call(
+        gw,
+        admin.headers,
+        "POST",
+        "/api/v1/admin/case-types",
+        json={"code": unique("ct"), "name": "Ny typ", "organization": org, "purge_days": 0},
+    )
+    assert created_type.status_code == 201, created_type.text
+    group = unique("g")
+    created = await _call(
+        gw,
+        admin.headers,
+        "POST",
+        "/api/v1/admin/groups",
+        json={"code": group, "name": "Egen", "organization": org, "members": [handler.username]},
+    )
+    assert created.status_code == 201, created.text
+    groups = await _call(gw, admin.headers, "GET", "/api/v1/admin/groups")
+    assert [g["code"] for g in groups.json()] == [group]
+
+    # Other organizations: 404 for what they cannot see, 403 for creating there.
+    for method, path, body in (
+        ("PATCH", f"/api/v1/admin/organizations/{other}", {"name": "X"}),
+        ("PATCH", f"/api/v1/admin/case-types/{other_type}", {"active": False}),
+        ("GET", f"/api/v1/admin/case-types/{other_type}", None),
+        ("GET", f"/api/v1/admin/groups/{other_group}", None),
+        ("PATCH", f"/api/v1/admin/groups/{other_group}", {"name": "X"}),
+        ("DELETE", f"/api/v1/admin/groups/{other_group}", None),
+    ):
+        response = await _call(gw, admin.headers, method, path, json=body)
+        assert response.status_code == 404, (path, response.text)
+    for path, body in (
+        ("/api/v1/admin/organizations", {"code": unique("org"), "name": "X"}),
+        ("/api/v1/admin/case-types", {"code": unique("ct"), "name": "X", "organization": other}),
+        ("/api/v1/admin/groups", {"code": unique("g"), "name": "X", "organization": other}),
+    ):
+        response = await _call(gw, admin.headers, "POST", path, json=body)
+        assert response.status_code == 403, (path, response.text)
+
+    # The audit log shows the organization's changes, never another's, never a password.
+    log = await _call(gw, admin.headers, "GET", "/api/v1/admin/audit-log")
+    assert log.status_code == 200, log.text
+    entries = log.json()["items"]
+    assert {e["organization"] for e in entries} <= {org, None}
+    mine = [(e["action"], e["target"]) for e in entries if e["organization"] == org]
+    assert ("organization.update", org) in mine
+    assert ("case_type.update", case_type) in mine
+    assert ("case_type.create", created_type.json()["code"]) in mine
+    assert ("group.create", group) in mine
+    assert ("user.create", handler.username) in mine
+    update = next(e for e in entries if e["action"] == "case_type.update")
+    assert update["details"]["retention_decision"] == [None, "Gallringsbeslut 2026:1"]
+    assert update["actor"] == admin.username
+    assert "ett-langt" not in log.text
+
+
+async def test_non_administrators_are_refused_with_403(gw: Gateway) -> None:
+    org = await gw.organization()
+    case_type = await gw.case_type(org)
+    handler = await gw.staff([{"organization": org, "role": "handler"}])
+    group = unique("g")
+    await gw.admin(
+        "POST", "/api/v1/admin/groups", json={"code": group, "name": "G", "organization": org}
+    )
+    for method, path, body in (
+        ("GET", "/api/v1/admin/groups", None),
+        ("POST", "/api/v1/admin/groups", {"code": unique("g"), "name": "G", "organization": org}),
+        ("GET", f"/api/v1/admin/groups/{group}", None),
+        ("PATCH", f"/api/v1/admin/groups/{group}", {"members": []}),
+        ("DELETE", f"/api/v1/admin/groups/{group}", None),
+        ("GET", "/api/v1/admin/audit-log", None),
+        ("PATCH", f"/api/v1/admin/organizations/{org}", {"name": "X"}),
+        ("PATCH", f"/api/v1/admin/case-types/{case_type}", {"active": False}),
+        (
+            "POST",
+            "/api/v1/admin/case-types",
+            {"code": unique("c"), "name": "X", "organization": org},
+        ),
+        ("POST", "/api/v1/admin/organizations", {"code": unique("o"), "name": "X"}),
+    ):
+        response = await _call(gw, handler.headers, method, path, json=body)
+        assert response.status_code == 403, (method, path, response.text)
+        assert response.json()["detail"] == "Administratörsbehörighet krävs"
+
+
+async def test_user_changes_are_audited_without_secrets(gw: Gateway) -> None:
+    org = await gw.organization()
+    staff = await gw.staff([{"organization": org, "role": "handler"}], login=False)
+    response = await gw.admin(
+        "PATCH",
+        f"/api/v1/admin/users/{staff.username}",
+        json={
+            "password": "ett-annat-langt-losenord-9",
+            "grants": [{"organization": org, "role": "receiver"}],
+        },
+    )
+    assert response.status_code == 200, response.text
+    log = await gw.admin("GET", "/api/v1/admin/audit-log", params={"target": staff.username})
+    entries = log.json()["items"]
+    assert [e["action"] for e in entries] == ["user.update", "user.create"]
+    assert entries[0]["details"]["password"] == "***"
+    assert entries[0]["details"]["grants"][1] == [
+        {"organization": org, "role": "receiver", "case_types": None}
+    ]
+    assert "losenord" not in log.text
+    paged = await gw.admin("GET", "/api/v1/admin/audit-log", params={"limit": 1})
+    assert paged.json()["next_cursor"]
+    bad = await gw.admin("GET", "/api/v1/admin/audit-log", params={"cursor": "!!"})
+    assert bad.status_code == 422
