@@ -8,6 +8,31 @@ from datetime import UTC, datetime
 
 correlation_id: ContextVar[str | None] = ContextVar("correlation_id", default=None)
 
+# The HTTP answer's slot for the correlation id of the case a request turned out to be about
+# (see `adopt_correlation`); web.py opens one per request.
+case_correlation_slot: ContextVar[list[str] | None] = ContextVar(
+    "case_correlation_slot", default=None
+)
+CASE_CORRELATION_HEADER = "x-case-correlation-id"
+
+
+def adopt_correlation(cid: str | None) -> None:
+    """The work at hand concerns one case: log under the case's correlation id from here on.
+
+    A case's correlation id is the one it got at intake (its submission id), carried by every
+    event about it, so one id finds a case in the logs of every service. An HTTP request
+    starts with an id of its own (`x-correlation-id`); once it is known to be about a case,
+    the rest of its logs carry the case's id, and the answer names it in
+    `x-case-correlation-id`, so the caller (the gateway) adopts it too.
+    """
+    if not cid:
+        return
+    correlation_id.set(cid)
+    slot = case_correlation_slot.get()
+    if slot is not None:
+        slot[:] = [cid]
+
+
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
 
 

@@ -475,6 +475,27 @@ class Consumer(Generic[T]):
             done.append((work.message, "duplicate"))
         await self._ack_batch(done)
         BATCH_DURATION.labels(self.queue_name).observe(time.perf_counter() - started)
+        self._log_handled([w for w in fresh if w.rejection is None and w.retry_error is None])
+
+    def _correlation(self, work: Work[T]) -> str | None:
+        """The correlation id of a message: the subscription's, else the message's own (the
+        outbox relay publishes every event with its envelope's correlation id)."""
+        return self.sub.correlation(work.item) or work.message.correlation_id
+
+    def _log_handled(self, handled: list[Work[T]]) -> None:
+        """One line per batch naming the correlation ids it handled, so a case's id finds this
+        service's part in it (one line per batch: cheap at the intake's rates)."""
+        if not handled:
+            return
+        ids = sorted({cid for w in handled if (cid := self._correlation(w))})
+        token = correlation_id.set(ids[0] if len(ids) == 1 else None)
+        try:
+            log.info(
+                "messages handled",
+                extra={"queue": self.queue_name, "count": len(handled), "correlation_ids": ids},
+            )
+        finally:
+            correlation_id.reset(token)
 
     async def _ack_batch(self, done: list[tuple[AbstractIncomingMessage, str]]) -> None:
         """Ack a finished batch: one `multiple` ack per channel when this consumer is the only
@@ -508,7 +529,7 @@ class Consumer(Generic[T]):
             for w in fresh:
                 w.rejection = None
             if fresh:
-                token = correlation_id.set(self.sub.correlation(fresh[0].item))
+                token = correlation_id.set(self._correlation(fresh[0]))
                 try:
                     await self.sub.handle(session, fresh)
                 finally:
@@ -564,6 +585,7 @@ class Consumer(Generic[T]):
                 "queue": self.queue_name,
                 "reason": rejection.reason,
                 "detail": rejection.detail,
+                **({"correlation_id": message.correlation_id} if message.correlation_id else {}),
             },
         )
         assert self._dead_letter is not None

@@ -17,7 +17,12 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from arende_platform.logging import configure_logging, correlation_id
+from arende_platform.logging import (
+    CASE_CORRELATION_HEADER,
+    case_correlation_slot,
+    configure_logging,
+    correlation_id,
+)
 from arende_platform.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from arende_platform.settings import PlatformSettings
 
@@ -44,6 +49,8 @@ class _RequestMetrics:
             return
         cid = Headers(scope=scope).get("x-correlation-id") or uuid.uuid4().hex
         token = correlation_id.set(cid)
+        case_cid: list[str] = []
+        slot_token = case_correlation_slot.set(case_cid)
         started = time.perf_counter()
         status = 500
 
@@ -51,7 +58,10 @@ class _RequestMetrics:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                MutableHeaders(scope=message).append("x-correlation-id", cid)
+                headers = MutableHeaders(scope=message)
+                headers.append("x-correlation-id", cid)
+                if case_cid:
+                    headers.append(CASE_CORRELATION_HEADER, case_cid[0])
             await send(message)
 
         try:
@@ -62,6 +72,7 @@ class _RequestMetrics:
             method = scope["method"]
             HTTP_LATENCY.labels(self.service, method, path).observe(time.perf_counter() - started)
             HTTP_REQUESTS.labels(self.service, method, path, str(status)).inc()
+            case_correlation_slot.reset(slot_token)
             correlation_id.reset(token)
 
 
