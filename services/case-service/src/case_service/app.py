@@ -18,6 +18,7 @@ from case_service.citizen.handlers import make_citizen_actions
 from case_service.documents.handlers import make_form_documents
 from case_service.intake.handlers import SERVICE, make_intake
 from case_service.models import Base
+from case_service.notifications.handlers import make_notification_results
 from case_service.settings import CaseServiceSettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -37,6 +38,7 @@ def build_app(settings: CaseServiceSettings | None = None) -> FastAPI:
             make_intake(settings),
             make_citizen_actions(settings),
             make_form_documents(),
+            make_notification_results(),
         ],
     )
 

@@ -1,12 +1,13 @@
 """`notification-service`: run the service until stopped."""
 
-from arende_platform.settings import PlatformSettings
 from arende_platform.web import serve
-from notification_service.app import SERVICE, build_app
+from notification_service.app import build_app
+from notification_service.handlers import SERVICE
+from notification_service.settings import NotificationSettings
 
 
 def main() -> None:
-    settings = PlatformSettings()
+    settings = NotificationSettings()
     serve(build_app(settings), settings, SERVICE, settings.notification_service_port)
 
 

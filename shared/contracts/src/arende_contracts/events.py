@@ -10,6 +10,7 @@ from uuid import UUID, uuid4
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from arende_contracts.access import Grant
 from arende_contracts.statuses import CaseStatus
 
 EXCHANGE_INTERNAL = "arende.events"
@@ -117,6 +118,28 @@ class NotificationFailedData(_Data):
     recipient: str
     error: str
     attempts: int
+    # "permanent" (refused by the server/provider) or "exhausted" (transient faults until the
+    # last retry); empty from producers that predate the field.
+    reason: str = ""
+
+
+class StaffSettingsChangedData(_Data):
+    """A staff member's contact details, grants and alert choices (F-AD-4, F-NO-4), published by
+    the gateway whenever one of them changes, so that notification-service keeps a replica."""
+
+    username: str
+    name: str
+    display_name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    active: bool = True
+    superuser: bool = False
+    grants: list[Grant] = []
+    groups: list[str] = []
+    alert_new_case: bool = False
+    alert_assigned: bool = False
+    alert_sms: bool = False
+    changed_at: datetime
 
 
 class ReportRequestedData(_Data):
@@ -186,6 +209,9 @@ NotificationRequested = _event(
 )
 NotificationSent = _event("NotificationSent", NotificationSentData, "notification.sent.v1")
 NotificationFailed = _event("NotificationFailed", NotificationFailedData, "notification.failed.v1")
+StaffSettingsChanged = _event(
+    "StaffSettingsChanged", StaffSettingsChangedData, "staff.settings_changed.v1"
+)
 ReportRequested = _event("ReportRequested", ReportRequestedData, "report.requested.v1")
 ReportCompleted = _event("ReportCompleted", ReportCompletedData, "report.completed.v1")
 ReportFailed = _event("ReportFailed", ReportFailedData, "report.failed.v1")
@@ -202,6 +228,7 @@ ALL_EVENTS: tuple[type[EventEnvelope], ...] = (
     NotificationRequested,
     NotificationSent,
     NotificationFailed,
+    StaffSettingsChanged,
     ReportRequested,
     ReportCompleted,
     ReportFailed,

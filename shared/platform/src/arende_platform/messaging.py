@@ -274,10 +274,27 @@ class Work(Generic[T]):
     item: T
     key: str
     rejection: Rejected | None = None
+    retry_error: Exception | None = None
 
     def reject(self, reason: str, detail: str = "") -> None:
         """Send this message to the dead-letter queue instead of applying it."""
         self.rejection = Rejected(reason, detail)
+
+    def retry(self, error: Exception) -> None:
+        """Send this message through the queue's delay queues while the rest of the batch
+        commits (a transient fault of one message, e.g. its SMTP server); after the last delay
+        it is dead-lettered."""
+        self.retry_error = error
+
+    @property
+    def attempt(self) -> int:
+        """How many retries came before this delivery (0 on the first)."""
+        return delivery_attempt(self.message)
+
+
+def delivery_attempt(message: AbstractIncomingMessage) -> int:
+    """The retry count a message carries (`x-attempt`), 0 on its first delivery."""
+    return int((message.headers or {}).get(HEADER_ATTEMPT, 0) or 0)
 
 
 BatchHandler = Callable[[AsyncSession, list[Work[T]]], Awaitable[None]]
@@ -469,6 +486,8 @@ class Consumer(Generic[T]):
         for work in fresh:
             if work.rejection is not None:
                 await self._dead_letter_message(work.message, work.rejection)
+            elif work.retry_error is not None:
+                await self._retry_or_dead_letter(work.message, work.retry_error)
             else:
                 done.append((work.message, "processed"))
         for work in duplicates + [w for w in unique.values() if w.key not in fresh_keys]:
@@ -527,14 +546,16 @@ class Consumer(Generic[T]):
             )
             fresh = [w for w in works if w.key in new_keys]
             for w in fresh:
-                w.rejection = None
+                w.rejection = w.retry_error = None
             if fresh:
                 token = correlation_id.set(self._correlation(fresh[0]))
                 try:
                     await self.sub.handle(session, fresh)
                 finally:
                     correlation_id.reset(token)
-                rejected = [w.key for w in fresh if w.rejection is not None]
+                rejected = [
+                    w.key for w in fresh if w.rejection is not None or w.retry_error is not None
+                ]
                 await release_keys(session, self.inbox, self.sub.consumer, rejected)
         return fresh
 
@@ -548,7 +569,7 @@ class Consumer(Generic[T]):
         MESSAGES_CONSUMED.labels(self.queue_name, outcome).inc()
 
     async def _retry_or_dead_letter(self, message: AbstractIncomingMessage, exc: Exception) -> None:
-        attempt = int((message.headers or {}).get(HEADER_ATTEMPT, 0)) + 1
+        attempt = delivery_attempt(message) + 1
         delays = self.sub.queue.retry_delays
         if attempt > len(delays):
             await self._dead_letter_message(

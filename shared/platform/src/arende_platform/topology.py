@@ -7,7 +7,16 @@ generated from this module.
 
 from dataclasses import dataclass, field
 
-from arende_contracts.events import EXCHANGE_INTERNAL, NotificationRequested
+from arende_contracts.events import (
+    EXCHANGE_INTERNAL,
+    CaseAssigned,
+    CasePurged,
+    CaseSubmitted,
+    NotificationFailed,
+    NotificationRequested,
+    NotificationSent,
+    StaffSettingsChanged,
+)
 from arende_contracts.external import (
     EXCHANGE_ESERVICE,
     EXCHANGE_PUBLIC,
@@ -66,10 +75,35 @@ PUBLIC_CASE_EVENTS = QueueSpec(
     external_consumer=True,
 )
 
+# Exponential backoff of a notification whose SMTP server or SMS provider failed transiently
+# (F-NO-3): about 18 minutes in all before the failure is recorded on the case.
+NOTIFICATION_RETRY_DELAYS = (1, 3, 9, 27, 81, 243, 729)
+
 # Notification requests (F-NO-1) wait here, durably, for notification-service's consumer.
 NOTIFICATION_REQUESTS = QueueSpec(
     name="notification-service.requests",
     bindings=((EXCHANGE_INTERNAL, NotificationRequested.routing_key),),
+    retry_delays=NOTIFICATION_RETRY_DELAYS,
+)
+# What notification-service needs besides requests: new and assigned cases (staff alerts,
+# F-NO-4), purged cases (it deletes its rows) and the staff replica (grants, alert choices).
+NOTIFICATION_CASE_EVENTS = QueueSpec(
+    name="notification-service.case-events",
+    bindings=(
+        (EXCHANGE_INTERNAL, CaseSubmitted.routing_key),
+        (EXCHANGE_INTERNAL, CaseAssigned.routing_key),
+        (EXCHANGE_INTERNAL, CasePurged.routing_key),
+        (EXCHANGE_INTERNAL, StaffSettingsChanged.routing_key),
+    ),
+    retry_delays=NOTIFICATION_RETRY_DELAYS,
+)
+# Outcomes of notifications, recorded on the case as internal events (F-NO-2).
+NOTIFICATION_RESULTS = QueueSpec(
+    name="case-service.notification-results",
+    bindings=(
+        (EXCHANGE_INTERNAL, NotificationSent.routing_key),
+        (EXCHANGE_INTERNAL, NotificationFailed.routing_key),
+    ),
 )
 
 # The submitter's actions (F-TW-1..3) from the citizen portal.
@@ -97,6 +131,8 @@ QUEUES: tuple[QueueSpec, ...] = (
     REPORT_CASE_EVENTS,
     PUBLIC_CASE_EVENTS,
     NOTIFICATION_REQUESTS,
+    NOTIFICATION_CASE_EVENTS,
+    NOTIFICATION_RESULTS,
 )
 
 
