@@ -22,6 +22,8 @@ from gateway.errors import install_error_handlers, is_api
 from gateway.groups.endpoints import router as groups_router
 from gateway.i18n import LANG_COOKIE, LANGUAGES
 from gateway.models import Base
+from gateway.retention.endpoints import router as retention_router
+from gateway.retention.pages import router as retention_pages_router
 from gateway.settings import GatewaySettings
 from gateway.users.endpoints import router as users_router
 from gateway.users.service import ensure_bootstrap_admin
@@ -116,6 +118,8 @@ def build_app(
     app.include_router(administration_router)
     app.include_router(access_log_router)
     app.include_router(users_router)
+    app.include_router(retention_router)
+    app.include_router(retention_pages_router)
     app.include_router(groups_router)
     app.include_router(audit_router)
     app.include_router(web_router)

@@ -16,7 +16,7 @@ from fastapi import HTTPException
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from arende_contracts.access import ACTOR_HEADER, Actor
-from arende_platform.logging import correlation_id
+from arende_platform.logging import CASE_CORRELATION_HEADER, adopt_correlation, correlation_id
 from gateway.case_errors import CASE_NOT_FOUND, refusal
 from gateway.errors import AppError
 
@@ -101,6 +101,8 @@ class CaseServiceClient:
             raise refusal(response) or HTTPException(
                 status_code=response.status_code, detail=_detail(response)
             )
+        # The call was about one case: log the rest of this request under the case's id.
+        adopt_correlation(response.headers.get(CASE_CORRELATION_HEADER))
         return response
 
     async def call(
@@ -157,9 +159,11 @@ class CaseServiceClient:
         self, actor: Actor, case_id: int, action: str, body: dict[str, Any]
     ) -> dict[str, Any]:
         """Run an action (assign, update, reference, close, switch-user, acknowledge)."""
-        return await self.call(  # type: ignore[no-any-return]
+        answer = await self.call(
             "POST", f"/internal/cases/{case_id}/{action}", actor, json_body=body
         )
+        log.info("case action", extra={"case_id": case_id, "action": action, "by": actor.username})
+        return answer  # type: ignore[no-any-return]
 
     async def attachment(self, actor: Actor, case_id: int, attachment_id: int) -> httpx.Response:
         """A case's file, its body not read yet: stream it on (`file_response`), which closes it."""

@@ -122,6 +122,7 @@ ENGLISH: dict[str, str] = {
     "Handläggare": "Handler",
     "Uppdaterades": "Updated",
     "Förvaltning": "Organization",
+    "Ärendetyp": "Case type",
     "Inskickade uppgifter": "Submitted information",
     "Inga uppgifter": "No information",
     "Ja": "Yes",
@@ -287,6 +288,45 @@ ENGLISH: dict[str, str] = {
     "Ange både staden-konto och namn för den andra användaren, eller inget av dem.": (
         "Give both the city account and the name of the other user, or neither."
     ),
+    # Gallring (retention-service; gateway/retention/)
+    "Gallring": "Retention",
+    "Ärenden arkiveras och gallras varje natt enligt ärendetypens inställningar. En provkörning "
+    "visar vad som skulle arkiveras och gallras nu, utan att ändra något.": (
+        "Cases are archived and purged every night by their case type's settings. A dry run "
+        "shows what would be archived and purged now, without changing anything."
+    ),
+    "Körningen är klar.": "The run has finished.",
+    "Provkör gallring": "Dry run",
+    "Kör gallring nu": "Run retention now",
+    "Körningar": "Runs",
+    "Inga körningar ännu.": "No runs yet.",
+    "Startad": "Started",
+    "Klar": "Finished",
+    "Typ": "Kind",
+    "Startad av": "Started by",
+    "Arkiverade": "Archived",
+    "Gallrade": "Purged",
+    "Kvarhållna": "On legal hold",
+    "Nekade (gallringsbeslut saknas)": "Refused (no retention decision)",
+    "Hoppades över": "Skipped",
+    "Provkörning": "Dry run",
+    "Schemalagd": "Scheduled",
+    "Pågår": "Running",
+    "Misslyckad": "Failed",
+    "Regler och gallringsbeslut": "Rules and retention decisions",
+    "Gallringsbeslut": "Retention decision",
+    "Arkiveras efter (dagar)": "Archived after (days)",
+    "Gallras efter (dagar)": "Purged after (days)",
+    "Saknas": "Missing",
+    "Bekräftad gallring per tjänst": "Purge confirmed per service",
+    "En gallringskörning pågår redan. Försök igen när den är klar.": (
+        "A retention run is already in progress. Try again when it has finished."
+    ),
+    "Gallringstjänsten svarar inte just nu. Försök igen om en stund.": (
+        "The retention service is not answering right now. Try again in a while."
+    ),
+    "Gallringstjänsten kunde inte utföra begäran.": "The retention service could not do that.",
+    "Ärendet har inget rättsligt kvarhållande.": "The case has no legal hold.",
 }
 
 

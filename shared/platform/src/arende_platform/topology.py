@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from arende_contracts.events import (
     EXCHANGE_INTERNAL,
     CaseAssigned,
+    CasePurgeConfirmed,
     CasePurged,
     CaseSubmitted,
     NotificationFailed,
@@ -24,6 +25,7 @@ from arende_contracts.external import (
     ROUTING_CITIZEN_COMPLEMENTED,
     ROUTING_CITIZEN_RESUBMITTED,
     ROUTING_PUBLIC_CASE_EVENT,
+    ROUTING_PUBLIC_CASE_WITHDRAWN,
     ROUTING_SUBMISSION_CREATED,
 )
 
@@ -71,7 +73,10 @@ REPORT_CASE_EVENTS = QueueSpec(
 # portal is away instead of being lost or refused.
 PUBLIC_CASE_EVENTS = QueueSpec(
     name="eservice.public.mina-sidor",
-    bindings=((EXCHANGE_PUBLIC, ROUTING_PUBLIC_CASE_EVENT),),
+    bindings=(
+        (EXCHANGE_PUBLIC, ROUTING_PUBLIC_CASE_EVENT),
+        (EXCHANGE_PUBLIC, ROUTING_PUBLIC_CASE_WITHDRAWN),
+    ),
     external_consumer=True,
 )
 
@@ -124,6 +129,12 @@ FORM_DOCUMENTS = QueueSpec(
     ),
 )
 
+# retention-service records which service has deleted what it held about a purged case.
+RETENTION_PURGE_CONFIRMATIONS = QueueSpec(
+    name="retention-service.purge-confirmations",
+    bindings=((EXCHANGE_INTERNAL, CasePurgeConfirmed.routing_key),),
+)
+
 QUEUES: tuple[QueueSpec, ...] = (
     SUBMISSIONS,
     CITIZEN_ACTIONS,
@@ -133,6 +144,7 @@ QUEUES: tuple[QueueSpec, ...] = (
     NOTIFICATION_REQUESTS,
     NOTIFICATION_CASE_EVENTS,
     NOTIFICATION_RESULTS,
+    RETENTION_PURGE_CONFIRMATIONS,
 )
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from arende_contracts.access import Actor
+from arende_platform.logging import adopt_correlation
 from case_service.access import visible_case_type_ids
 from case_service.errors import case_not_found
 from case_service.models import Attachment, Case, CaseEvent, CaseType, Organization
@@ -42,6 +43,8 @@ async def load_case(
     row = (await session.execute(query)).first()
     if row is None:
         raise case_not_found()
+    # The request is about this case: its logs and the answer carry the case's correlation id.
+    adopt_correlation(row[0].correlation_id)
     return LoadedCase(*row)
 
 

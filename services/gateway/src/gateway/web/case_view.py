@@ -33,6 +33,7 @@ from gateway.case_actions.schemas import (
 from gateway.case_errors import CASE_NOT_FOUND, action_refusal
 from gateway.deps import CaseServiceDep, SettingsDep, sessions_of
 from gateway.errors import AppError, error_message, request_language
+from gateway.groups.service import assignable_groups, group_in_organization
 from gateway.i18n import status_text, translate
 from gateway.web.rendering import render
 
@@ -44,6 +45,8 @@ MAX_ID = 2**63 - 1
 M = TypeVar("M", bound=BaseModel)
 INVALID_FORM = "Formuläret har gått ut eller skickades från en annan sida. Försök igen."
 FLASH_COOKIE = "arende_flash"
+# In the Fördela dialog's select, a handler group's option value is this prefix and its code.
+GROUP_OPTION = "grupp:"
 LATEST_EVENTS = 10
 
 # ?flik= value -> tab label (F-CV-1); Inskickade uppgifter is the default tab.
@@ -88,6 +91,7 @@ CONFIRMATIONS: dict[str, tuple[str, str]] = {
 
 FIELD_LABELS: dict[str, str] = {
     "handler": "Handläggare",
+    "group": "Handläggargrupp",
     "status": "Välj status",
     "title": "Händelsens rubrik",
     "external_message": "Meddelande till användaren",
@@ -181,6 +185,15 @@ async def _names(request: Request, usernames: set[str | None]) -> dict[str, str]
         return await service.staff_names(session, usernames)
 
 
+async def _group_name(request: Request, code: str | None, organization: str) -> str | None:
+    """The name of the case's handler group (None without one, or for a removed group)."""
+    if not code:
+        return None
+    async with transaction(sessions_of(request)) as session:
+        group = await group_in_organization(session, code, organization)
+    return group.name if group else None
+
+
 def _error_page(request: Request, caseworker: Caseworker, exc: StarletteHTTPException) -> Response:
     return render(
         request,
@@ -219,6 +232,7 @@ async def case_page(
     tab = flik if flik in TABS else default_tab
     events = case["events"]
     names = await _names(request, {case.get("handler")} | {e.get("author") for e in events})
+    group_name = await _group_name(request, case.get("handler_group"), case["organization"])
     internal_events = {e["id"] for e in events if e["internal"]}
     complement_ids = [e["id"] for e in events if e.get("kind") == "complemented"]
     response = render(
@@ -227,6 +241,7 @@ async def case_page(
         {
             "case": case,
             "names": names,
+            "group_name": group_name,
             "tab": tab,
             "tabs": TABS,
             "latest": events[:LATEST_EVENTS],
@@ -305,6 +320,7 @@ async def _dialog(
             context["handlers"] = await service.assignable_staff(
                 session, case["organization"], case["case_type"]
             )
+            context["groups"] = await assignable_groups(session, case["organization"])
     return render(
         request,
         f"case_{action}.html",
@@ -377,7 +393,6 @@ async def _post_dialog(
                 error=error_message(exc, lang),
                 status_code=exc.status_code,
             )
-        log.info("case action", extra={"case_id": case_id, "action": action})
         return _redirect_with_flash(request, case_id, action, list(answer.get("notified", [])))
 
 
@@ -411,12 +426,16 @@ for _action in DIALOGS:
 async def post_assign(
     request: Request, case_id: int, caseworker: WebCaseworker, case_service: CaseServiceDep
 ) -> Response:
-    """Fördela to the chosen handler."""
+    """Fördela to the chosen handler or handler group (the select's `grupp:<code>` options)."""
 
     def build(form: FormData, lang: str) -> AssignBody | str:
-        return _parse(
-            AssignBody, {"handler": _text(form, "handler"), "notify": _notify(form)}, lang
+        chosen = _text(form, "handler")
+        target = (
+            {"group": chosen.removeprefix(GROUP_OPTION)}
+            if chosen.startswith(GROUP_OPTION)
+            else {"handler": chosen}
         )
+        return _parse(AssignBody, {**target, "notify": _notify(form)}, lang)
 
     async def run(body: AssignBody, form: FormData) -> dict[str, Any]:
         async with transaction(sessions_of(request)) as session:
