@@ -33,6 +33,7 @@ ROUTING_CITIZEN_COMPLEMENTED = "citizen.complemented"
 ROUTING_CITIZEN_RESUBMITTED = "citizen.resubmitted"
 ROUTING_CITIZEN_CLOSED = "citizen.closed"
 ROUTING_PUBLIC_CASE_EVENT = "case.event"
+ROUTING_PUBLIC_CASE_WITHDRAWN = "case.withdrawn"
 
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
@@ -140,4 +141,20 @@ class PublicCaseEvent(BaseModel):
     status: CaseStatus
     title: str
     message: str
+    occurred_at: datetime
+
+
+class PublicCaseWithdrawn(BaseModel):
+    """`case.withdrawn` on `eservice.public`: the citizen portal no longer shows this case.
+
+    Sent when a case is archived (`reason` "archived") and again when it is purged ("purged";
+    the portal then deletes what it holds about it). Added to the contract additively: a portal
+    that ignores the routing key keeps working.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    submission_id: UUID
+    case_id: int
+    reason: Literal["archived", "purged"]
     occurred_at: datetime

@@ -1,0 +1,56 @@
+"""Payloads of the internal retention API (called by retention-service only)."""
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+# One command never holds more rows than this: a batch is one short transaction.
+MAX_BATCH = 5000
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RetentionRule(BaseModel):
+    """A case type's retention settings, as retention-service decides from them."""
+
+    case_type: str
+    organization: str
+    archive_days: int
+    purge_days: int
+    retention_decision: str | None
+
+
+class DueIn(_In):
+    """Which cases of one case type are due at these cut-offs (last update before them)."""
+
+    case_type: str
+    archive_before: datetime
+    purge_before: datetime
+
+
+class DueOut(BaseModel):
+    """Ids due for archiving, and ids due for purging (archived, or being archived now)."""
+
+    archive: list[int]
+    purge: list[int]
+
+
+class CommandIn(_In):
+    """Archive or purge these cases, each only if still due at `before` (checked under lock)."""
+
+    case_ids: list[int] = Field(max_length=MAX_BATCH)
+    before: datetime
+
+
+class ArchiveOut(BaseModel):
+    archived: list[int]
+    already: list[int]
+    skipped: list[int]
+
+
+class PurgeOut(BaseModel):
+    purged: list[int]
+    already: list[int]
+    skipped: list[int]

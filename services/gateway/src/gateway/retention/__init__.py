@@ -1,0 +1,1 @@
+"""Retention (gallring) for administrators: runs, the run log, legal holds."""

@@ -1,0 +1,51 @@
+"""retention-service's client of case-service's internal retention API."""
+
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from arende_platform.logging import correlation_id
+
+
+class CaseServiceError(Exception):
+    """case-service did not carry out a command (unreachable or refused)."""
+
+
+class CaseServiceClient:
+    """Asks what is due and commands archive and purge, with the internal token."""
+
+    def __init__(self, client: httpx.AsyncClient, token: str) -> None:
+        self.client = client
+        self.token = token
+
+    async def _call(self, method: str, path: str, body: Any = None) -> Any:
+        headers = {"x-internal-token": self.token}
+        cid = correlation_id.get()
+        if cid:
+            headers["x-correlation-id"] = cid
+        try:
+            response = await self.client.request(method, path, json=body, headers=headers)
+        except httpx.TransportError as exc:
+            raise CaseServiceError(f"case-service unreachable: {exc!r}"[:300]) from exc
+        if response.status_code >= 400:
+            raise CaseServiceError(f"case-service answered {response.status_code}")
+        return response.json()
+
+    async def rules(self) -> list[dict[str, Any]]:
+        return await self._call("GET", "/internal/retention/rules")  # type: ignore[no-any-return]
+
+    async def due(
+        self, case_type: str, archive_before: datetime, purge_before: datetime
+    ) -> dict[str, list[int]]:
+        body = {
+            "case_type": case_type,
+            "archive_before": archive_before.isoformat(),
+            "purge_before": purge_before.isoformat(),
+        }
+        return await self._call("POST", "/internal/retention/due", body)  # type: ignore[no-any-return]
+
+    async def command(self, action: str, case_ids: list[int], before: datetime) -> dict[str, Any]:
+        """`action` archive or purge; the answer lists done, already done and skipped ids."""
+        body = {"case_ids": case_ids, "before": before.isoformat()}
+        return await self._call("POST", f"/internal/retention/{action}", body)  # type: ignore[no-any-return]
