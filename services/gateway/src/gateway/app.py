@@ -27,6 +27,7 @@ from gateway.retention.pages import router as retention_pages_router
 from gateway.settings import GatewaySettings
 from gateway.users.endpoints import router as users_router
 from gateway.users.service import ensure_bootstrap_admin
+from gateway.web.admin import router as admin_pages_router
 from gateway.web.case_view import router as case_view_router
 from gateway.web.endpoints import router as web_router
 from gateway.web.oidc import router as oidc_router
@@ -125,5 +126,6 @@ def build_app(
     app.include_router(web_router)
     app.include_router(oidc_router)
     app.include_router(case_view_router)
+    app.include_router(admin_pages_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

@@ -327,6 +327,151 @@ ENGLISH: dict[str, str] = {
     ),
     "Gallringstjänsten kunde inte utföra begäran.": "The retention service could not do that.",
     "Ärendet har inget rättsligt kvarhållande.": "The case has no legal hold.",
+    # Administration (web/admin.py, groups, audit log)
+    "Administration": "Administration",
+    "Förvaltningar": "Organizations",
+    "Ärendetyper": "Case types",
+    "Personal": "Staff",
+    "Handläggargrupper": "Handler groups",
+    "Ändringslogg": "Change log",
+    "Ärendemottagare": "Case receiver",
+    "Lokal administratör": "Local administrator",
+    "Granskare": "Reviewer",
+    "Systemadministratör": "System administrator",
+    "Systemadministratör (alla behörigheter i alla förvaltningar)": (
+        "System administrator (every right in every organization)"
+    ),
+    "Aktiv": "Active",
+    "Anonyma användare tillåts": "Anonymous users allowed",
+    "Intern ärendetyp (anställda med staden-konto)": (
+        "Internal case type (employees with a city account)"
+    ),
+    "Notifiering via e-post": "Notification by e-mail",
+    "Notifiering via SMS": "Notification by SMS",
+    "Tvåvägskommunikation": "Two-way communication",
+    "Begränsat urval": "Restricted selection",
+    "Inaktiva ärendetyper tar inte emot nya ärenden.": "Inactive case types receive no new cases.",
+    "Användaren får e-post när ärendet uppdateras.": (
+        "The user gets an e-mail when the case is updated."
+    ),
+    "Användaren får SMS när ärendet uppdateras.": "The user gets an SMS when the case is updated.",
+    "Användaren kan komplettera och svara i ärendet.": (
+        "The user can complement and answer in the case."
+    ),
+    "Endast godkända invånare och invånare med delning får skicka in ärenden.": (
+        "Only approved residents and residents with a share may submit cases."
+    ),
+    "Kod": "Code",
+    "Namn": "Name",
+    "E-post": "E-mail",
+    "SMS": "SMS",
+    "Mobilnummer": "Mobile number",
+    "Medlemmar": "Members",
+    "Behörigheter": "Permissions",
+    "Notifiering": "Notification",
+    "Inställningar": "Settings",
+    "Arkivering och gallring": "Archiving and purging",
+    "Arkivering efter antal dagar": "Archive after number of days",
+    "Gallring efter antal dagar": "Purge after number of days",
+    "Arkivering / Gallring (dagar)": "Archiving / Purging (days)",
+    "Dagar efter senaste ändringen. 0 betyder vid nästa körning.": (
+        "Days after the last change. 0 means at the next run."
+    ),
+    "Utan gallringsbeslut gallras inga ärenden av typen.": (
+        "Without a retention decision no cases of the type are purged."
+    ),
+    "Bokstäver, siffror, punkt, bindestreck och understreck. Kan inte ändras.": (
+        "Letters, digits, full stop, hyphen and underscore. Cannot be changed."
+    ),
+    "Koden som e-tjänsten skickar in ärenden med. Kan inte ändras.": (
+        "The code the e-service submits cases with. Cannot be changed."
+    ),
+    "Används vid inloggning. Kan inte ändras.": "Used to sign in. Cannot be changed.",
+    "Minst 12 tecken.": "At least 12 characters.",
+    "Minst 12 tecken. Lämna tomt för att behålla lösenordet. Ett nytt lösenord loggar ut "
+    "användaren överallt.": (
+        "At least 12 characters. Leave empty to keep the password. A new password signs the "
+        "user out everywhere."
+    ),
+    "Nytt lösenord": "New password",
+    "En inaktiv användare kan inte logga in.": "An inactive user cannot sign in.",
+    "Välj roller per förvaltning. Utan valda ärendetyper gäller rollen alla förvaltningens "
+    "ärendetyper.": (
+        "Choose roles per organization. Without chosen case types a role covers all of the "
+        "organization's case types."
+    ),
+    "Begränsa {role} till ärendetyperna": "Limit {role} to the case types",
+    "Det finns fel i formuläret": "There are errors in the form",
+    "Det finns inga användare.": "There are no users.",
+    "Det finns inga förvaltningar.": "There are no organizations.",
+    "Det finns inga handläggargrupper.": "There are no handler groups.",
+    "Det finns inga ärendetyper.": "There are no case types.",
+    "Ny förvaltning": "New organization",
+    "Skapa förvaltning": "Create organization",
+    "Ändra förvaltning": "Change organization",
+    "Ny ärendetyp": "New case type",
+    "Ändra ärendetyp": "Change case type",
+    "Ändra användare": "Change user",
+    "Skapa grupp": "Create group",
+    "Skapa grupp av handläggare": "Create a group of handlers",
+    "Ändra grupp": "Change group",
+    "Ta bort grupp": "Remove group",
+    "Ändra": "Change",
+    "Tillbaka till förvaltningar": "Back to organizations",
+    "Tillbaka till ärendetyper": "Back to case types",
+    "Tillbaka till personal": "Back to staff",
+    "Tillbaka till handläggargrupper": "Back to handler groups",
+    "Medlemmarna väljs bland förvaltningens personal nedan.": (
+        "Members are chosen among the organization's staff below."
+    ),
+    "Förvaltningen har ingen personal som kan handlägga ärenden.": (
+        "The organization has no staff who can handle cases."
+    ),
+    "Gruppens ärenden ligger kvar i Alla ärenden tills de fördelas på nytt.": (
+        "The group's cases stay in All cases until they are assigned anew."
+    ),
+    "Ett ärende som fördelas till en grupp visas i Mina ärenden för alla i gruppen tills "
+    "någon tar det.": (
+        "A case assigned to a group is shown in My cases for everyone in the group until "
+        "someone takes it."
+    ),
+    "Gruppen {name}": "The group {name}",
+    "Ta ärendet": "Take the case",
+    "Förvaltningen har sparats.": "The organization has been saved.",
+    "Ärendetypen har sparats.": "The case type has been saved.",
+    "Användaren har sparats.": "The user has been saved.",
+    "Handläggargruppen har sparats.": "The handler group has been saved.",
+    "Handläggargruppen har tagits bort.": "The handler group has been removed.",
+    "Alla ändringar av förvaltningar, ärendetyper, personal, behörigheter och grupper, senaste "
+    "först.": (
+        "Every change of organizations, case types, staff, permissions and groups, newest first."
+    ),
+    "Tid": "Time",
+    "Ändrat av": "Changed by",
+    "Ändring": "Change",
+    "Avser": "Concerns",
+    "Detaljer": "Details",
+    "Inga ändringar har loggats.": "No changes have been logged.",
+    "Visa äldre ändringar": "Show older changes",
+    "Förvaltning skapad": "Organization created",
+    "Förvaltning ändrad": "Organization changed",
+    "Ärendetyp skapad": "Case type created",
+    "Ärendetyp ändrad": "Case type changed",
+    "Användare skapad": "User created",
+    "Användare ändrad": "User changed",
+    "Handläggargrupp skapad": "Handler group created",
+    "Handläggargrupp ändrad": "Handler group changed",
+    "Handläggargrupp borttagen": "Handler group removed",
+    "Förvaltningen finns inte": "The organization does not exist",
+    "Förvaltningen {code} finns redan": "The organization {code} already exists",
+    "Ärendetypen {code} finns redan": "The case type {code} already exists",
+    "Handläggargruppen finns inte": "The handler group does not exist",
+    "Handläggargruppen {code} finns redan": "The handler group {code} already exists",
+    "{username} kan inte vara med i gruppen: användaren finns inte, är inaktiv eller saknar "
+    "behörighet att handlägga ärenden i förvaltningen {organization}.": (
+        "{username} cannot be in the group: the user does not exist, is inactive or may not "
+        "handle cases in the organization {organization}."
+    ),
 }
 
 
