@@ -14,10 +14,21 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 from arende_contracts.events import ALL_EVENTS, CaseSubmitted, parse_event
-from arende_contracts.external import CitizenAction, PublicCaseEvent, Submission
+from arende_contracts.external import (
+    CitizenAction,
+    PublicCaseEvent,
+    PublicCaseWithdrawn,
+    Submission,
+)
 
 PINS = Path(__file__).parent / "schemas"
-MODELS: list[type[BaseModel]] = [Submission, CitizenAction, PublicCaseEvent, *ALL_EVENTS]
+MODELS: list[type[BaseModel]] = [
+    Submission,
+    CitizenAction,
+    PublicCaseEvent,
+    PublicCaseWithdrawn,
+    *ALL_EVENTS,
+]
 
 SPEC_EXAMPLE = {
     "submission_id": "8f6c1c8e-2f0b-4c56-9d0e-3b7f5f7f2a10",

@@ -4,8 +4,10 @@ from typing import Any
 
 from arende_contracts.events import (
     EXCHANGE_INTERNAL,
+    CaseArchived,
     CaseAssigned,
     CaseClosed,
+    CasePurged,
     CaseResubmitted,
     CaseSubmitted,
     CaseUpdated,
@@ -14,8 +16,10 @@ from arende_contracts.events import (
 from arende_contracts.external import (
     EXCHANGE_PUBLIC,
     ROUTING_PUBLIC_CASE_EVENT,
+    ROUTING_PUBLIC_CASE_WITHDRAWN,
     CitizenAction,
     PublicCaseEvent,
+    PublicCaseWithdrawn,
     Submission,
 )
 from arende_platform.asyncapi import Receives, Sends
@@ -85,6 +89,26 @@ def document() -> dict[str, Any]:
                 ROUTING_PUBLIC_CASE_EVENT,
                 PublicCaseEvent,
                 "An external timeline event for Mina sidor; internal events never leave here.",
+            ),
+            Sends(
+                EXCHANGE_INTERNAL,
+                CaseArchived.routing_key,
+                CaseArchived,
+                "retention-service had the case archived (Arkiverad, read-only).",
+            ),
+            Sends(
+                EXCHANGE_INTERNAL,
+                CasePurged.routing_key,
+                CasePurged,
+                "retention-service had the case purged: case-service deleted it; every service "
+                "deletes what it holds about it and answers CasePurgeConfirmed.",
+            ),
+            Sends(
+                EXCHANGE_PUBLIC,
+                ROUTING_PUBLIC_CASE_WITHDRAWN,
+                PublicCaseWithdrawn,
+                "Mina sidor no longer shows the case: reason archived, and later purged (then the "
+                "portal deletes what it holds about it).",
             ),
         ],
     )
