@@ -22,6 +22,7 @@ from gateway.errors import install_error_handlers, is_api
 from gateway.groups.endpoints import router as groups_router
 from gateway.i18n import LANG_COOKIE, LANGUAGES
 from gateway.models import Base
+from gateway.personal.endpoints import router as personal_router
 from gateway.retention.endpoints import router as retention_router
 from gateway.retention.pages import router as retention_pages_router
 from gateway.settings import GatewaySettings
@@ -119,6 +120,7 @@ def build_app(
     app.include_router(administration_router)
     app.include_router(access_log_router)
     app.include_router(users_router)
+    app.include_router(personal_router)
     app.include_router(retention_router)
     app.include_router(retention_pages_router)
     app.include_router(groups_router)

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from arende_contracts.statuses import status_label
+from gateway.i18n_personal import ENGLISH as PERSONAL_ENGLISH
 
 LANGUAGES = ("sv", "en")
 DEFAULT_LANGUAGE = "sv"
@@ -473,6 +474,8 @@ ENGLISH: dict[str, str] = {
         "handle cases in the organization {organization}."
     ),
 }
+
+ENGLISH.update({k: v for k, v in PERSONAL_ENGLISH.items() if k not in ENGLISH})
 
 
 def translate(text: str, lang: str, **values: Any) -> str:

@@ -56,6 +56,13 @@ class StaffUser(Base):
     password_hash: Mapped[str] = mapped_column(Text)
     superuser: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")
+    # Personal settings (F-AD-4): the name and signature submitters see, and the alerts
+    # notification-service sends (F-NO-4): a new case, a case assigned to me; SMS besides e-mail.
+    display_name: Mapped[str | None] = mapped_column(Text)
+    signature: Mapped[str | None] = mapped_column(Text)
+    alert_new_case: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    alert_assigned: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    alert_sms: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()

@@ -25,6 +25,10 @@ class Actor(BaseModel):
 
     username: str
     name: str = ""
+    # Personal settings (F-AD-4): the name and signature the submitter sees on what this
+    # person writes to them; empty means the account's name and no signature.
+    display_name: str = ""
+    signature: str = ""
     superuser: bool = False
     grants: list[Grant] = []
     groups: list[str] = []

@@ -56,7 +56,8 @@ def status_title(status: CaseStatus | str) -> str:
 
 
 def display_name(actor: Actor) -> str:
-    return actor.name or actor.username
+    """The name submitters see: the personal setting (F-AD-4), else the account's name."""
+    return actor.display_name or actor.name or actor.username
 
 
 @dataclass
@@ -95,6 +96,9 @@ class CaseChange:
         return self.actor.username if self.actor is not None else SUBMITTER
 
     def add(self, kind: str, *, internal: bool, title: str, message: str = "") -> _Event:
+        if message and not internal and self.actor is not None and self.actor.signature:
+            # What a caseworker writes to the submitter ends with their signature (F-AD-4).
+            message = f"{message}\n\n{self.actor.signature}"
         event = _Event(kind, internal, title, message)
         self.events.append(event)
         return event

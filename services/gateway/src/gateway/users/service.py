@@ -21,6 +21,7 @@ from gateway.auth.service import end_all_sign_ins
 from gateway.case_client import CaseServiceClient
 from gateway.errors import AppError
 from gateway.models import StaffGrant, StaffUser
+from gateway.personal.service import publish_staff
 from gateway.settings import GatewaySettings
 from gateway.users.schemas import GrantIn, GrantOut, UserIn, Username, UserOut, UserPatch
 
@@ -174,6 +175,7 @@ async def create_user(
     except IntegrityError as exc:  # created by someone else a moment ago
         raise AppError(409, "Användaren {username} finns redan", username=body.username) from exc
     await session.refresh(user, ["created_at"])
+    await publish_staff(session, user)
     out = user_out(user)
     details = out.model_dump(mode="json", include={"name", "email", "phone", "superuser", "grants"})
     for organization in _audit_organizations(out.grants):
@@ -241,6 +243,7 @@ async def update_user(
         sign_out = sign_out or (user.active and not body.active)
         user.active = body.active
     await session.flush()
+    await publish_staff(session, user)
     if sign_out:
         await end_all_sign_ins(session, user.id)
     after = user_out(user)
