@@ -18,9 +18,12 @@ from case_service.citizen.handlers import make_citizen_actions
 from case_service.documents.handlers import make_form_documents
 from case_service.intake.handlers import SERVICE, make_intake
 from case_service.models import Base
-from case_service.retention.endpoints import router as retention_router
 from case_service.notifications.handlers import make_notification_results
+from case_service.outreach.endpoints import router as outreach_router
+from case_service.residents.endpoints import router as residents_router
+from case_service.retention.endpoints import router as retention_router
 from case_service.settings import CaseServiceSettings
+from case_service.tasks.endpoints import router as tasks_router
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -56,5 +59,8 @@ def build_app(settings: CaseServiceSettings | None = None) -> FastAPI:
     app.include_router(attachments_router, dependencies=guard)
     app.include_router(access_log_router, dependencies=guard)
     app.include_router(case_types_router, dependencies=guard)
+    app.include_router(residents_router, dependencies=guard)
+    app.include_router(outreach_router, dependencies=guard)
+    app.include_router(tasks_router, dependencies=guard)
     app.include_router(retention_router, dependencies=guard)
     return app

@@ -1,6 +1,6 @@
 """case-service's tables. It owns organizations, case types, cases, timeline and attachments."""
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -8,6 +8,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     ColumnElement,
+    Date,
     DateTime,
     ForeignKey,
     Identity,
@@ -16,9 +17,11 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     Text,
+    UniqueConstraint,
     cast,
     func,
     literal_column,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
@@ -119,6 +122,13 @@ class Case(Base):
     # cases_form_search (migration 0003). Deferred: only the list's search reads it.
     form_search: Mapped[str | None] = mapped_column(TSVECTOR, deferred=True)
     starred: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    # Prioritet (låg/medel/hög) and kategori (F-AD-6).
+    priority: Mapped[str] = mapped_column(Text, default="medium", server_default="medium")
+    category: Mapped[str | None] = mapped_column(Text)
+    # Väntar på komplettering after a motfråga (F-AD-8): since when, and all waiting so far in
+    # whole seconds, which handling-time statistics leave out.
+    awaiting_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    waiting_seconds: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     correlation_id: Mapped[str | None] = mapped_column(Text)
     submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
@@ -206,6 +216,15 @@ Index(
     Case.updated_at,
     Case.id,
     postgresql_where=Case.handler_group.is_not(None),
+)
+# The Prioritet filter: low and high are the few cases not at the default (medium), so their
+# index stays small and intake (always medium) never writes to it.
+Index(
+    "ix_cases_priority",
+    Case.priority,
+    Case.updated_at,
+    Case.id,
+    postgresql_where=Case.priority != literal_column("'medium'"),
 )
 # The Verksamhetstyp filter and its options: distinct values per case type by a skip scan.
 Index(
@@ -301,3 +320,82 @@ class FormVersion(Base):
     version: Mapped[int] = mapped_column(Integer, primary_key=True)
     form: Mapped[list[Any]] = mapped_column(JSONB)
     submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ResidentApproval(Base):
+    """A resident approved for communication with an organization (F-AD-5, seed 002)."""
+
+    __tablename__ = "resident_approvals"
+    __table_args__ = (
+        UniqueConstraint("organization_id", "personal_number", name="uq_resident_approvals_person"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    personal_number: Mapped[str] = mapped_column(Text)
+    approved_by: Mapped[str] = mapped_column(Text)
+    approved_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+
+
+class ResidentShare(Base):
+    """A restricted case type shared with a resident until a date or until further notice."""
+
+    __tablename__ = "resident_shares"
+    __table_args__ = (
+        UniqueConstraint("case_type_id", "personal_number", name="uq_resident_shares_person"),
+        Index("ix_resident_shares_person", "personal_number"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    case_type_id: Mapped[int] = mapped_column(ForeignKey("case_types.id"))
+    personal_number: Mapped[str] = mapped_column(Text)
+    # The last day (Swedish date) the share is valid; NULL: until further notice (tills vidare).
+    until: Mapped[date | None] = mapped_column(Date)
+    # When its expiry was written to the audit log (once).
+    expired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    shared_by: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class ResidentAudit(Base):
+    """Every change to approvals and shares, and every expiry: who, when, what. The personnummer
+    is kept here (a table, never a log line) so an administrator can follow one resident."""
+
+    __tablename__ = "resident_audit"
+    __table_args__ = (Index("ix_resident_audit_org", "organization_id", "at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    actor: Mapped[str] = mapped_column(Text)  # a username, or "system" for an expiry
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    personal_number: Mapped[str] = mapped_column(Text)
+    # approved, approval_removed, shared, share_changed, share_removed, share_expired
+    action: Mapped[str] = mapped_column(Text)
+    case_type: Mapped[str | None] = mapped_column(Text)
+    detail: Mapped[str] = mapped_column(Text, default="", server_default="")
+
+
+class CaseTask(Base):
+    """An internal task on a case (F-AD-6, seed 004): for a colleague or a handler group, without
+    changing the case's handler. Never shown to the submitter."""
+
+    __tablename__ = "case_tasks"
+    __table_args__ = (
+        Index("ix_case_tasks_case", "case_id"),
+        Index("ix_case_tasks_assignee_open", "assignee", postgresql_where=text("done_at IS NULL")),
+        Index("ix_case_tasks_group_open", "group_code", postgresql_where=text("done_at IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(Text, default="", server_default="")
+    assignee: Mapped[str | None] = mapped_column(Text)
+    group_code: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    done_by: Mapped[str | None] = mapped_column(Text)
+    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -24,6 +24,12 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     "acknowledge": HANDLING,
 }
 ACTIONS = tuple(ACTION_ROLES)
+# Actions on a case that are not buttons of its header: Prioritet/kategori and internal tasks
+# (F-AD-6), for whoever distributes; `more_actions` of the case view.
+MORE_ACTION_ROLES: dict[str, frozenset[str]] = {
+    "classify": DISTRIBUTING,
+    "task": DISTRIBUTING,
+}
 
 
 def roles_on(actor: Actor, organization: str, case_type: str) -> set[str]:
@@ -41,7 +47,8 @@ def may_handle(actor: Actor, organization: str, case_type: str) -> bool:
 
 
 def _role_allows(actor: Actor, action: str, organization: str, case_type: str) -> bool:
-    return actor.superuser or bool(roles_on(actor, organization, case_type) & ACTION_ROLES[action])
+    allowed = ACTION_ROLES.get(action) or MORE_ACTION_ROLES[action]
+    return actor.superuser or bool(roles_on(actor, organization, case_type) & allowed)
 
 
 def _state_refusal(action: str, case: Case) -> CaseError | None:
@@ -84,3 +91,15 @@ def refusals(actor: Actor, case: Case, organization: str, case_type: str) -> dic
         else:
             result[action] = None
     return result
+
+
+def more_actions(actor: Actor, case: Case, organization: str, case_type: str) -> list[str]:
+    """The MORE_ACTION_ROLES actions the actor may take on the case now."""
+    allowed = []
+    for action in MORE_ACTION_ROLES:
+        try:
+            check_action(actor, action, case, organization, case_type)
+        except CaseError:
+            continue
+        allowed.append(action)
+    return allowed

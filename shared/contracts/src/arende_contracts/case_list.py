@@ -11,6 +11,8 @@ View = Literal["mine", "all", "archived"]
 # `updated_at` (Ändrades) first: the list's default.
 Sort = Literal["updated_at", "submitted_at", "title", "status", "reference", "submitter", "id"]
 Order = Literal["desc", "asc"]
+# Prioritet (F-AD-6): låg, medel (the default of every case), hög.
+Priority = Literal["low", "medium", "high"]
 # A status code, `open` ("Alla (ej Avslutad)": every status but Avslutad and Avslutad av
 # användaren, the default) or `any`.
 StatusFilter = Literal[

@@ -29,6 +29,9 @@ class CaseSubmittedData(_Data):
     submitter_kind: str
     business_area: str | None = None
     submitted_at: datetime
+    # "outreach" for a case staff started (omvänt ärendeflöde, F-AD-7); else a submission.
+    origin: str = "submission"
+    awaiting_submitter_since: datetime | None = None
 
 
 class CaseAssignedData(_Data):
@@ -49,6 +52,16 @@ class CaseUpdatedData(_Data):
     previous_status: CaseStatus
     updated_by: str
     notify: bool = True
+    # partial_answer (delsvar) or counter_question (motfråga) when the update was one.
+    update_kind: str | None = None
+    priority: str | None = None
+    category: str | None = None
+    # Waiting for the submitter after a motfråga (F-AD-8), which handling times leave out:
+    # `waiting_seconds` is the wait this change ended (0 if none), `total_waiting_seconds` all
+    # of the case's waits so far, `awaiting_submitter_since` set while the case waits.
+    waiting_seconds: int = 0
+    total_waiting_seconds: int = 0
+    awaiting_submitter_since: datetime | None = None
 
 
 class CaseResubmittedData(_Data):
@@ -60,6 +73,12 @@ class CaseResubmittedData(_Data):
     version: int
     status: CaseStatus
     previous_status: CaseStatus
+    # Waiting for the submitter after a motfråga (F-AD-8), which handling times leave out:
+    # `waiting_seconds` is the wait this change ended (0 if none), `total_waiting_seconds` all
+    # of the case's waits so far, `awaiting_submitter_since` set while the case waits.
+    waiting_seconds: int = 0
+    total_waiting_seconds: int = 0
+    awaiting_submitter_since: datetime | None = None
 
 
 class CaseClosedData(_Data):
@@ -68,6 +87,12 @@ class CaseClosedData(_Data):
     organization: str
     status: CaseStatus
     closed_by: str
+    # Waiting for the submitter after a motfråga (F-AD-8), which handling times leave out:
+    # `waiting_seconds` is the wait this change ended (0 if none), `total_waiting_seconds` all
+    # of the case's waits so far, `awaiting_submitter_since` set while the case waits.
+    waiting_seconds: int = 0
+    total_waiting_seconds: int = 0
+    awaiting_submitter_since: datetime | None = None
 
 
 class CaseArchivedData(_Data):

@@ -13,6 +13,7 @@ from case_service.actions import service
 from case_service.actions.schemas import (
     AcknowledgeIn,
     AssignIn,
+    ClassifyIn,
     CloseIn,
     ReferenceIn,
     SwitchUserIn,
@@ -59,6 +60,14 @@ async def update(
         session, actor, case_id, body, settings.max_attachment_bytes
     )
     return await _answer(session, outcome, actor)
+
+
+@router.patch("/{case_id}")
+async def classify(
+    case_id: CaseId, body: ClassifyIn, session: SessionDep, actor: ActorDep
+) -> dict[str, Any]:
+    """Prioritet (low, medium, high) and kategori."""
+    return await _answer(session, await service.classify_case(session, actor, case_id, body), actor)
 
 
 @router.post("/{case_id}/reference")

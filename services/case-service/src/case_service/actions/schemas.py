@@ -11,6 +11,11 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 Reference = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
 
 UpdateStatus = Literal["in_progress", "decided", "closed"]
+# Delsvar (a partial answer) or motfråga (a counter-question, the case then waits for the
+# submitter), F-AD-8; none: an ordinary update.
+UpdateKind = Literal["partial_answer", "counter_question"]
+Priority = Literal["low", "medium", "high"]
+Category = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
 
 
 class _Body(BaseModel):
@@ -49,6 +54,7 @@ class UpdateIn(_Body):
     internal_message: Message | None = None
     notify: bool = True
     files: list[FileIn] = []
+    kind: UpdateKind | None = None
 
 
 class ReferenceIn(_Body):
@@ -86,3 +92,26 @@ class AcknowledgeIn(_Body):
     """Kvittera the latest complement."""
 
     notify: bool = True
+
+
+class ClassifyIn(_Body):
+    """Prioritet and kategori (F-AD-6); only the fields sent change, an empty category removes
+    it."""
+
+    priority: Priority | None = None
+    category: Category | None = None
+
+
+class TaskIn(_Body):
+    """An internal task for a colleague (username) or a handler group, or unassigned."""
+
+    title: Title
+    description: Message = ""
+    assignee: Account | None = None
+    group: Account | None = None
+
+
+class TaskDoneIn(_Body):
+    """Mark a task done (or open it again)."""
+
+    done: bool = True

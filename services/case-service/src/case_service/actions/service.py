@@ -25,13 +25,14 @@ from arende_contracts.events import (
     NotificationRequested,
 )
 from arende_contracts.external import EXCHANGE_PUBLIC, ROUTING_PUBLIC_CASE_EVENT, PublicCaseEvent
-from arende_contracts.statuses import CaseStatus, status_label
+from arende_contracts.statuses import CLOSED_STATUSES, CaseStatus, status_label
 from arende_platform.logging import correlation_id
 from arende_platform.outbox import event_row, message_row, stage
 from case_service.access_log import repository as access_log
 from case_service.actions.schemas import (
     AcknowledgeIn,
     AssignIn,
+    ClassifyIn,
     CloseIn,
     ReferenceIn,
     SwitchUserIn,
@@ -40,6 +41,7 @@ from case_service.actions.schemas import (
 from case_service.attachments.service import prepare_files
 from case_service.attachments.storage import save_attachments
 from case_service.cases.detail import LoadedCase, load_case
+from case_service.errors import CaseError
 from case_service.models import CaseEvent, outbox
 from case_service.permissions import check_action, may_handle
 
@@ -48,6 +50,7 @@ SUBMITTER = "submitter"
 CLOSE_TITLE = "Ändrar status till Avslutad"
 SWITCH_USER_TITLE = "Byte av användare"
 REFERENCE_TITLE = "Referens ändrad"
+CLASSIFY_TITLE = "Prioritet och kategori"
 
 
 def status_title(status: CaseStatus | str) -> str:
@@ -80,6 +83,8 @@ class CaseChange:
         self.notify = notify
         self.events: list[_Event] = []
         self.domain_events: list[EventEnvelope] = []
+        self.initial_status = loaded.case.status
+        self._waiting: dict[str, Any] | None = None
 
     @property
     def case(self) -> Any:
@@ -119,6 +124,28 @@ class CaseChange:
             "organization": self.loaded.organization.code,
         }
 
+    def waiting(self) -> dict[str, Any]:
+        """The change's effect on waiting for the submitter (F-AD-8), once the new status is set:
+        entering Väntar på komplettering starts the clock, leaving it adds the wait to the case's
+        total. The fields every case event carries, so handling times can leave waits out."""
+        if self._waiting is None:
+            case, now = self.case, self.loaded.now
+            ended = 0
+            waits = case.status == CaseStatus.AWAITING_SUBMITTER
+            if self.initial_status == CaseStatus.AWAITING_SUBMITTER and not waits:
+                if case.awaiting_since is not None:
+                    ended = max(0, int((now - case.awaiting_since).total_seconds()))
+                case.waiting_seconds = (case.waiting_seconds or 0) + ended
+                case.awaiting_since = None
+            elif waits and self.initial_status != CaseStatus.AWAITING_SUBMITTER:
+                case.awaiting_since = now
+            self._waiting = {
+                "waiting_seconds": ended,
+                "total_waiting_seconds": case.waiting_seconds or 0,
+                "awaiting_submitter_since": case.awaiting_since,
+            }
+        return self._waiting
+
     def assigned(self, handler: str | None, group: str | None, notify: bool) -> None:
         self.domain_events.append(
             CaseAssigned(
@@ -133,7 +160,8 @@ class CaseChange:
             )
         )
 
-    def updated(self, previous_status: str) -> None:
+    def updated(self, previous_status: str, **extra: Any) -> None:
+        """CaseUpdated; `extra` carries update_kind, priority, category when they apply."""
         self.domain_events.append(
             CaseUpdated(
                 **self.envelope_base(),
@@ -143,6 +171,8 @@ class CaseChange:
                     "previous_status": previous_status,
                     "updated_by": self.by,
                     "notify": self.notify,
+                    **self.waiting(),
+                    **extra,
                 },
             )
         )
@@ -155,6 +185,7 @@ class CaseChange:
                     **self.facts(),
                     "status": self.case.status,
                     "closed_by": self.by,
+                    **self.waiting(),
                 },
             )
         )
@@ -299,12 +330,18 @@ async def update_case(
     change = await _begin(session, actor, case_id, "update", body.notify)
     files = prepare_files([(f.filename, f.data_base64) for f in body.files], max_file_bytes)
     case = change.case
+    if body.kind is not None:
+        _check_answer_kind(change, body)
     change.auto_assign()
     previous = case.status
-    if body.status is not None and body.status != previous:
+    if body.kind == "counter_question":
+        case.status = CaseStatus.AWAITING_SUBMITTER.value
+    elif body.status is not None and body.status != previous:
         case.status = body.status
     changed = case.status != previous
     kind = "closed" if changed and case.status == CaseStatus.CLOSED else "updated"
+    if body.kind is not None and kind != "closed":
+        kind = body.kind
     external, internal = body.external_message or None, body.internal_message or None
     visible: _Event | None = None
     if external or not internal:
@@ -322,11 +359,62 @@ async def update_case(
     if kind == "closed":
         change.closed()
     else:
-        change.updated(previous)
+        change.updated(previous, update_kind=body.kind)
     detail = (
         f"status {previous}->{case.status}; external={bool(external)}; "
         f"internal={bool(internal)}; files={len(files)}"
     )
+    if body.kind is not None:
+        detail += f"; kind={body.kind}"
+    notified = await change.save(session, detail)
+    return Outcome(change.loaded, notified)
+
+
+def _check_answer_kind(change: CaseChange, body: UpdateIn) -> None:
+    """A delsvar or motfråga is a message to the submitter, who must be able to read it; a
+    motfråga also needs two-way communication (the answer comes as a complement) and sets the
+    status itself."""
+    case, case_type = change.case, change.loaded.case_type
+    if not body.external_message:
+        raise CaseError(
+            422, "answer_needs_message", "a partial answer or counter-question needs a message"
+        )
+    if case.status in CLOSED_STATUSES:
+        raise CaseError(409, "answer_on_closed", "the case is closed")
+    if body.kind == "counter_question":
+        if body.status is not None:
+            raise CaseError(
+                422, "counter_question_status", "a counter-question sets the status itself"
+            )
+        if not case_type.two_way or case.submitter_kind == "anonymous":
+            raise CaseError(
+                409, "counter_question_one_way", "the submitter cannot answer on this case"
+            )
+
+
+PRIORITY_LABELS = {"low": "Låg", "medium": "Medel", "high": "Hög"}
+
+
+async def classify_case(
+    session: AsyncSession, actor: Actor, case_id: int, body: ClassifyIn
+) -> Outcome:
+    """Prioritet and kategori (F-AD-6): recorded as an internal event."""
+    change = await _begin(session, actor, case_id, "classify", notify=False)
+    case = change.case
+    changes: list[str] = []
+    if body.priority is not None and body.priority != case.priority:
+        case.priority = body.priority
+        changes.append(f"Prioritet ändrad till {PRIORITY_LABELS[body.priority]}.")
+    if body.category is not None and (body.category or None) != case.category:
+        case.category = body.category or None
+        changes.append(
+            f"Kategori ändrad till {case.category}." if case.category else "Kategori borttagen."
+        )
+    if not changes:
+        return Outcome(change.loaded, [])
+    change.add("classified", internal=True, title=CLASSIFY_TITLE, message=" ".join(changes))
+    change.updated(case.status, priority=case.priority, category=case.category)
+    detail = f"priority={case.priority}; category set={bool(case.category)}"
     notified = await change.save(session, detail)
     return Outcome(change.loaded, notified)
 

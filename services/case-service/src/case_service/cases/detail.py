@@ -11,8 +11,8 @@ from arende_contracts.access import Actor
 from arende_platform.logging import adopt_correlation
 from case_service.access import visible_case_type_ids
 from case_service.errors import case_not_found
-from case_service.models import Attachment, Case, CaseEvent, CaseType, Organization
-from case_service.permissions import refusals
+from case_service.models import Attachment, Case, CaseEvent, CaseTask, CaseType, Organization
+from case_service.permissions import more_actions, refusals
 
 
 @dataclass
@@ -50,10 +50,12 @@ async def load_case(
 
 def _actions(loaded: LoadedCase, actor: Actor) -> dict[str, Any]:
     """`actions` the actor may take now, and for the others why not (`refused`: codes)."""
-    codes = refusals(actor, loaded.case, loaded.organization.code, loaded.case_type.code)
+    case, organization, case_type = loaded.case, loaded.organization.code, loaded.case_type.code
+    codes = refusals(actor, case, organization, case_type)
     return {
         "actions": [action for action, code in codes.items() if code is None],
         "refused": {action: code for action, code in codes.items() if code is not None},
+        "more_actions": more_actions(actor, case, organization, case_type),
     }
 
 
@@ -130,8 +132,14 @@ async def case_detail(session: AsyncSession, loaded: LoadedCase, actor: Actor) -
         "submitted_at": case.submitted_at,
         "updated_at": case.updated_at,
         "starred": case.starred,
+        "priority": case.priority,
+        "category": case.category,
+        "awaiting_submitter_since": case.awaiting_since,
+        "waiting_seconds": case.waiting_seconds,
+        "two_way": case_type.two_way,
         "notifies": case_type.notify_email or case_type.notify_sms,
         **_actions(loaded, actor),
+        "tasks": await case_tasks(session, case.id),
         "form": case.form,
         "events": [
             {
@@ -149,3 +157,29 @@ async def case_detail(session: AsyncSession, loaded: LoadedCase, actor: Actor) -
         ],
         "attachments": attachments,
     }
+
+
+def task_out(task: CaseTask) -> dict[str, Any]:
+    return {
+        "id": task.id,
+        "case_id": task.case_id,
+        "title": task.title,
+        "description": task.description,
+        "assignee": task.assignee,
+        "group": task.group_code,
+        "status": "done" if task.done_at else "open",
+        "created_by": task.created_by,
+        "created_at": task.created_at,
+        "done_by": task.done_by,
+        "done_at": task.done_at,
+    }
+
+
+async def case_tasks(session: AsyncSession, case_id: int) -> list[dict[str, Any]]:
+    """The case's internal tasks, open ones first, oldest first."""
+    tasks = await session.scalars(
+        select(CaseTask)
+        .where(CaseTask.case_id == case_id)
+        .order_by(CaseTask.done_at.is_not(None), CaseTask.created_at, CaseTask.id)
+    )
+    return [task_out(t) for t in tasks]

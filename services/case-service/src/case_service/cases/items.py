@@ -24,6 +24,8 @@ ITEM_COLUMNS: tuple[ColumnElement[Any], ...] = (
     Case.submitted_at,
     Case.updated_at,
     Case.starred,
+    Case.priority,
+    Case.category,
 )
 
 
@@ -50,4 +52,6 @@ def case_item(row: Mapping[str, Any], case_type: Mapping[str, Any]) -> dict[str,
         "submitted_at": row["submitted_at"],
         "updated_at": row["updated_at"],
         "starred": row["starred"],
+        "priority": row["priority"],
+        "category": row["category"],
     }

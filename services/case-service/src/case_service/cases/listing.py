@@ -85,6 +85,7 @@ from arende_contracts.case_list import (
     MAX_LIMIT,
     MAX_QUERY_LENGTH,
     Order,
+    Priority,
     Sort,
     StatusFilter,
     View,
@@ -105,6 +106,7 @@ from case_service.models import (
     Organization,
 )
 from case_service.settings import CaseServiceSettings
+from case_service.tasks.service import cases_with_my_tasks, my_task_case_ids
 
 log = logging.getLogger(__name__)
 
@@ -152,6 +154,7 @@ class ListParams:
     order: Order = "desc"
     limit: int = DEFAULT_LIMIT
     cursor: str | None = None
+    priority: Priority | None = None
 
 
 def cursor_error(code: str, detail: str) -> HTTPException:
@@ -344,20 +347,37 @@ def _status_filters(
 
 
 def list_conditions(
-    actor: Actor, params: ListParams, scope: Scope, words: Sequence[str] | None = None
+    actor: Actor,
+    params: ListParams,
+    scope: Scope,
+    words: Sequence[str] | None = None,
+    task_case_ids: Sequence[int] = (),
 ) -> Where:
-    """The WHERE of a list: scope and type filters, view, status, business area, search (with
-    the term's `words` when the search is detailed)."""
+    """The WHERE of a list: scope and type filters, view, status, business area, priority,
+    search (with the term's `words` when the search is detailed). Mina ärenden also holds the
+    cases where the actor has an open task (`task_case_ids`, F-AD-6)."""
     filters, counted = _status_filters(params)
     if params.business_area is not None:
         area = Case.business_area == params.business_area
         filters, counted = [*filters, area], [*counted, area]
     selective: list[ColumnElement[bool]] = []
+    if params.priority == "medium":
+        # Most cases: a filter like the status (the sort indexes read past the others).
+        filters, counted = (
+            [*filters, Case.priority == "medium"],
+            [*counted, Case.priority == "medium"],
+        )
+    elif params.priority is not None:
+        # Few cases, found through ix_cases_priority like a search through its indexes.
+        selective.append(Case.priority == params.priority)
     if params.view == "mine":
         mine = Case.handler == actor.username
         if actor.groups:
             groups = _array("handler_groups", actor.groups, Text())
             mine = or_(mine, Case.handler_group == any_(groups))
+        if task_case_ids:
+            tasks = _array("task_case_ids", task_case_ids, BigInteger())
+            mine = or_(mine, Case.id == any_(tasks))
         selective.append(mine)
     term = normalize_query(params.q)
     if term:
@@ -735,8 +755,14 @@ async def _with_area(session: AsyncSession, scope: Scope, area: str) -> Scope:
     return Scope(scope.case_types, [i for i in ids if i in found])
 
 
-def _count_key(actor: Actor, params: ListParams, scope: Scope) -> Hashable:
-    mine = (actor.username, tuple(sorted(actor.groups))) if params.view == "mine" else None
+def _count_key(
+    actor: Actor, params: ListParams, scope: Scope, task_case_ids: Sequence[int] = ()
+) -> Hashable:
+    mine = (
+        (actor.username, tuple(sorted(actor.groups)), tuple(sorted(task_case_ids)))
+        if params.view == "mine"
+        else None
+    )
     ids = None if scope.case_type_ids is None else tuple(sorted(scope.case_type_ids))
     term = normalize_query(params.q)
     return (
@@ -747,6 +773,7 @@ def _count_key(actor: Actor, params: ListParams, scope: Scope) -> Hashable:
         params.business_area,
         term.lower() if term else None,
         params.detailed and bool(term),
+        params.priority,
     )
 
 
@@ -759,6 +786,7 @@ class PagePlan:
     areas: dict[str, set[int]]
     scope: Scope
     where: Where | None = None
+    task_case_ids: list[int] = field(default_factory=list)
 
     def case_type_ids(self) -> list[int]:
         """The case types the list covers."""
@@ -778,7 +806,9 @@ async def plan_page(session: AsyncSession, actor: Actor, params: ListParams) -> 
         return plan
     term = normalize_query(params.q)
     words = await form_words(session, term) if term and params.detailed else None
-    plan.where = list_conditions(actor, params, plan.scope, words)
+    if params.view == "mine":
+        plan.task_case_ids = await my_task_case_ids(session, actor)
+    plan.where = list_conditions(actor, params, plan.scope, words, plan.task_case_ids)
     return plan
 
 
@@ -851,6 +881,10 @@ async def list_page(
     types = {ct["id"]: ct for ct in plan.case_types}
     answer["items"] = [case_item(row, types[row["case_type_id"]]) for row in rows]
     if rows:
+        with_task = await cases_with_my_tasks(session, actor, [row["id"] for row in rows])
+        for item in answer["items"]:
+            item["my_task"] = item["id"] in with_task
+    if rows:
         first, last = rows[0], rows[-1]
         backward = cursor is not None and cursor.backward
         if more or backward:
@@ -866,7 +900,7 @@ async def list_page(
     elif cursor is None and not more:
         answer["total"] = len(rows)
     else:
-        key = _count_key(actor, params, plan.scope)
+        key = _count_key(actor, params, plan.scope, plan.task_case_ids)
         answer["total"], answer["total_exact"] = await totals.total(
             session, sessions, key, plan.where.counting()
         )
@@ -889,6 +923,7 @@ async def list_cases(
     order: Order = "desc",
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(max_length=MAX_CURSOR_LENGTH)] = None,
+    priority: Priority | None = None,
 ) -> Response:
     """A page of the cases of a view the actor may see, filtered, searched and sorted.
 
@@ -907,6 +942,7 @@ async def list_cases(
         order=order,
         limit=limit,
         cursor=cursor or None,
+        priority=priority,
     )
     sessions = request.app.state.runtime.sessions
     page = await list_page(session, sessions, totals_of(request), actor, params)

@@ -138,6 +138,7 @@ def make_citizen_actions(settings: CaseServiceSettings) -> Subscription[Submitte
                         "version": case.form_version,
                         "status": case.status,
                         "previous_status": previous,
+                        **change.waiting(),
                     },
                 )
             )

@@ -25,6 +25,7 @@ from case_service.attachments.service import prepare_files
 from case_service.attachments.storage import save_attachments
 from case_service.errors import CaseError
 from case_service.models import Case, CaseEvent, CaseType, Organization, outbox
+from case_service.residents import service as residents
 from case_service.settings import CaseServiceSettings
 
 log = logging.getLogger(__name__)
@@ -121,6 +122,9 @@ def make_intake(settings: CaseServiceSettings) -> Subscription[Submission]:
                 continue
             assert ct_org is not None
             accepted.append((work, ct_org[0], ct_org[1], files))
+        # Restricted case types (begränsat urval): approved residents and shares only.
+        await residents.refuse_unadmitted(session, [(a[0], a[1]) for a in accepted])
+        accepted = [a for a in accepted if a[0].rejection is None]
         if not accepted:
             return
 
