@@ -1,5 +1,6 @@
 """case-service's messages for the AsyncAPI document."""
 
+from dataclasses import replace
 from typing import Any
 
 from arende_contracts.events import (
@@ -11,7 +12,10 @@ from arende_contracts.events import (
     CaseResubmitted,
     CaseSubmitted,
     CaseUpdated,
+    EventEnvelope,
+    NotificationFailed,
     NotificationRequested,
+    NotificationSent,
 )
 from arende_contracts.external import (
     EXCHANGE_PUBLIC,
@@ -24,9 +28,14 @@ from arende_contracts.external import (
 )
 from arende_platform.asyncapi import Receives, Sends
 from arende_platform.asyncapi import document as _document
-from arende_platform.topology import CITIZEN_ACTIONS, SUBMISSIONS
+from arende_platform.topology import CITIZEN_ACTIONS, NOTIFICATION_RESULTS, SUBMISSIONS, QueueSpec
 
 SERVICE = "case-service"
+
+
+def _results(event: type[EventEnvelope]) -> QueueSpec:
+    """The notification-results queue documented once per event it takes."""
+    return replace(NOTIFICATION_RESULTS, bindings=((EXCHANGE_INTERNAL, event.routing_key),))
 
 
 def document() -> dict[str, Any]:
@@ -45,6 +54,17 @@ def document() -> dict[str, Any]:
                 CitizenAction,
                 "The submitter's actions (citizen.complemented, citizen.resubmitted with a new "
                 "form, citizen.closed). Idempotent by action_id, matched by submission_id.",
+            ),
+            Receives(
+                _results(NotificationSent),
+                NotificationSent,
+                'Recorded on the case as the internal event "Notifiering har skickats via '
+                'e-post till x" / "via SMS till +46…". Idempotent per notification.',
+            ),
+            Receives(
+                _results(NotificationFailed),
+                NotificationFailed,
+                "Recorded on the case as an internal event: the notification could not be sent.",
             ),
             Sends(
                 EXCHANGE_INTERNAL,

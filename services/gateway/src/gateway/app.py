@@ -22,10 +22,13 @@ from gateway.errors import install_error_handlers, is_api
 from gateway.groups.endpoints import router as groups_router
 from gateway.i18n import LANG_COOKIE, LANGUAGES
 from gateway.models import Base
+from gateway.outreach.endpoints import router as outreach_router
 from gateway.personal.endpoints import router as personal_router
+from gateway.residents.endpoints import router as residents_router
 from gateway.retention.endpoints import router as retention_router
 from gateway.retention.pages import router as retention_pages_router
 from gateway.settings import GatewaySettings
+from gateway.tasks.endpoints import router as tasks_router
 from gateway.users.endpoints import router as users_router
 from gateway.users.service import ensure_bootstrap_admin
 from gateway.web.admin import router as admin_pages_router
@@ -33,6 +36,7 @@ from gateway.web.case_view import router as case_view_router
 from gateway.web.endpoints import router as web_router
 from gateway.web.oidc import router as oidc_router
 from gateway.web.rendering import STATIC, error_page
+from gateway.web.service_desk import router as service_desk_pages_router
 
 SERVICE = "gateway"
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -125,9 +129,13 @@ def build_app(
     app.include_router(retention_pages_router)
     app.include_router(groups_router)
     app.include_router(audit_router)
+    app.include_router(residents_router)
+    app.include_router(outreach_router)
+    app.include_router(tasks_router)
     app.include_router(web_router)
     app.include_router(oidc_router)
     app.include_router(case_view_router)
+    app.include_router(service_desk_pages_router)
     app.include_router(admin_pages_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

@@ -17,6 +17,9 @@ log = logging.getLogger(__name__)
 
 CASE_NOT_FOUND = "Ärendet finns inte eller så saknar du behörighet till det."
 ARCHIVED = "Ärendet är arkiverat och kan inte ändras."
+OUTREACH_TOO_MANY = (
+    "Du kan skicka till högst {limit} mottagare åt gången. Du angav {count}. Dela upp utskicket."
+)
 
 MESSAGES: dict[str, str] = {
     "case_not_found": CASE_NOT_FOUND,
@@ -40,6 +43,31 @@ MESSAGES: dict[str, str] = {
         "JPEG, GIF), Word- och Excel-dokument samt text- och CSV-filer."
     ),
     "admin_required": "Administratörsbehörighet krävs",
+    # Delsvar and motfråga (F-AD-8)
+    "answer_needs_message": "Ett delsvar eller en motfråga behöver ett meddelande till användaren.",
+    "answer_on_closed": "Ärendet är avslutat. Ändra först status med Uppdatera.",
+    "counter_question_status": "En motfråga sätter själv status Väntar på komplettering.",
+    "counter_question_one_way": (
+        "Användaren kan inte svara i det här ärendet, så en motfråga kan inte skickas."
+    ),
+    # Internal tasks (F-AD-6)
+    "task_one_target": "Ange en handläggare eller en handläggargrupp, inte båda.",
+    "task_not_found": "Uppgiften finns inte.",
+    # Residents (F-AD-5)
+    "residents_role": "Din roll ger inte behörighet att hantera invånare i förvaltningen.",
+    "unknown_organization": "Förvaltningen {organization} finns inte.",
+    "share_unknown_case_type": "Ärendetypen {case_type} finns inte i förvaltningen.",
+    "share_not_restricted": "Ärendetypen {case_type} har inte begränsat urval.",
+    "share_until_past": "Sista dagen för en utdelning kan inte ha passerat.",
+    "share_not_found": "Utdelningen finns inte.",
+    # Omvänt ärendeflöde (F-AD-7)
+    "outreach_unknown_case_type": (
+        "Ärendetypen {case_type} finns inte eller så saknar du behörighet."
+    ),
+    "outreach_inactive": "Ärendetypen {case_type} är inte aktiv.",
+    "outreach_internal": "Ärendetypen {case_type} är till för anställda, inte invånare.",
+    "outreach_too_many": OUTREACH_TOO_MANY,
+    "outreach_no_recipients": "Ange minst en mottagare.",
     "invalid_cursor": "Ogiltig begäran",
     "naive_time": "Ogiltig begäran",
 }

@@ -76,7 +76,12 @@ def main() -> None:
     from importlib import import_module
 
     root = Path(__file__).resolve().parents[4] / "docs" / "asyncapi"
-    for module in ("case_service", "report_service", "retention_service"):
+    for module in (
+        "case_service",
+        "notification_service",
+        "report_service",
+        "retention_service",
+    ):
         spec = import_module(f"{module}.asyncapi")
         write(root / f"{spec.SERVICE}.json", spec.document())
 

@@ -22,6 +22,7 @@ from gateway.case_actions import service
 from gateway.case_actions.schemas import (
     AcknowledgeBody,
     AssignBody,
+    ClassifyBody,
     CloseBody,
     ReferenceBody,
     SwitchUserBody,
@@ -151,6 +152,22 @@ async def update(
         raise AppError(400, INVALID_REQUEST)
     body = update_body(raw)
     return await service.update(case_service, caseworker.actor, case_id, body, [], limit)
+
+
+@router.patch("/{case_id}")
+async def classify(
+    case_id: CaseId,
+    body: ClassifyBody,
+    caseworker: CurrentCaseworker,
+    case_service: CaseServiceDep,
+) -> dict[str, Any]:
+    """Prioritet (`low`, `medium` — every case's default —, `high`) and `category`."""
+    return await case_service.call(
+        "PATCH",
+        f"/internal/cases/{case_id}",
+        caseworker.actor,
+        json_body=body.model_dump(exclude_none=True),
+    )
 
 
 @router.post("/{case_id}/reference")

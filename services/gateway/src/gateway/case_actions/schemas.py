@@ -15,6 +15,10 @@ Reference = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2
 
 # Uppdatera offers Behandlas, Beslutad, Avslutad, or the status unchanged (null / "unchanged").
 UpdateStatus = Literal["in_progress", "decided", "closed", "unchanged"]
+# Delsvar or motfråga (F-AD-8); empty or absent: an ordinary update.
+UpdateKind = Literal["partial_answer", "counter_question"]
+Priority = Literal["low", "medium", "high"]
+Category = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
 
 
 class _Body(BaseModel):
@@ -37,11 +41,27 @@ class UpdateBody(_Body):
     external_message: Message | None = None
     internal_message: Message | None = None
     notify: bool = True
+    # partial_answer (delsvar) or counter_question (motfråga: the status becomes Väntar på
+    # komplettering until the submitter complements); both need `external_message`.
+    kind: UpdateKind | None = None
 
     @field_validator("status", mode="before")
     @classmethod
     def _empty_is_unchanged(cls, value: object) -> object:
         return None if value in ("", "unchanged") else value
+
+    @field_validator("kind", mode="before")
+    @classmethod
+    def _empty_is_ordinary(cls, value: object) -> object:
+        return None if value in ("", "update") else value
+
+
+class ClassifyBody(_Body):
+    """Prioritet (low, medium, high) and kategori; only what is sent changes, an empty category
+    removes it."""
+
+    priority: Priority | None = None
+    category: Category | None = None
 
 
 class ReferenceBody(_Body):

@@ -13,6 +13,7 @@ from arende_contracts.case_list import (
     MAX_LIMIT,
     MAX_QUERY_LENGTH,
     Order,
+    Priority,
     Sort,
     StatusFilter,
     View,
@@ -51,6 +52,10 @@ class CaseListItem(BaseModel):
     submitted_at: datetime
     updated_at: datetime
     starred: bool
+    priority: Priority = "medium"
+    category: str | None = None
+    # An open internal task on the case for the caller or one of their groups (F-AD-6).
+    my_task: bool = False
 
 
 class CaseListPage(BaseModel):
@@ -72,7 +77,13 @@ async def list_cases(
     caseworker: CurrentCaseworker,
     case_service: CaseServiceDep,
     view: Annotated[
-        View, Query(description="mine (handler is me or my group), all (not archived), archived")
+        View,
+        Query(
+            description=(
+                "mine (handler is me or my group, or I have an open task on it), "
+                "all (not archived), archived"
+            )
+        ),
     ] = "all",
     q: Annotated[
         str | None,
@@ -101,6 +112,7 @@ async def list_cases(
             description="next_cursor or prev_cursor of a page with the same sort and order",
         ),
     ] = None,
+    priority: Annotated[Priority | None, Query(description="Prioritet: low, medium, high")] = None,
 ) -> Response:
     """Cases the caller may see: a view, searched, filtered and sorted, a page at a time.
 
@@ -125,6 +137,7 @@ async def list_cases(
             "order": order,
             "limit": limit,
             "cursor": cursor,
+            "priority": priority,
         },
     )
     return Response(page, media_type="application/json")

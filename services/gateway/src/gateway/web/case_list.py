@@ -59,6 +59,8 @@ DETAILED_RESULT = 'Detaljerad sökning på "{q}" resulterade i {total} ärenden.
 DETAILED_RESULT_ABOUT = 'Detaljerad sökning på "{q}" resulterade i cirka {total} ärenden.'
 
 _SORTS = frozenset(get_args(Sort))
+# Prioritet (F-AD-6): code → label.
+PRIORITIES = {"low": "Låg", "medium": "Medel", "high": "Hög"}
 _STATUSES = frozenset(get_args(StatusFilter))
 
 
@@ -76,11 +78,17 @@ class ListState:
     sort: str = "updated_at"
     order: str = "desc"
     cursor: str = ""
+    priority: str = ""  # "" = every priority
 
     @property
     def filtered(self) -> bool:
         return bool(
-            self.q or self.case_type or self.status or self.business_area or self.organization
+            self.q
+            or self.case_type
+            or self.status
+            or self.business_area
+            or self.organization
+            or self.priority
         )
 
     def query(self, **changes: Any) -> str:
@@ -116,6 +124,7 @@ def parse_state(params: Mapping[str, str]) -> ListState:
         sort=sort if sort in _SORTS else "updated_at",
         order=order if order in get_args(Order) else "desc",
         cursor=cursor if len(cursor) <= MAX_CURSOR_LENGTH else "",
+        priority=params.get("priority", "") if params.get("priority") in PRIORITIES else "",
     )
 
 
@@ -132,6 +141,7 @@ def _api_params(view: str, state: ListState, limit: int) -> dict[str, Any]:
         "order": state.order,
         "limit": limit,
         "cursor": state.cursor or None,
+        "priority": state.priority or None,
     }
 
 
@@ -210,6 +220,15 @@ def _filters(
                 state.business_area,
             )
         )
+    filters.append(
+        _select(
+            "priority",
+            "Prioritet",
+            every,
+            [(code, translate(label, lang)) for code, label in PRIORITIES.items()],
+            state.priority,
+        )
+    )
     organizations = facets.get("organizations", [])
     if len(organizations) > 1 or state.organization:
         filters.append(

@@ -83,6 +83,9 @@ CONFIRMATIONS: dict[str, tuple[str, str]] = {
     ),
     "reference": ("Ärendets referens har uppdaterats.", "Ärendets referens har uppdaterats."),
     "switch_user": ("Ärendets användare har ändrats.", "Ärendets användare har ändrats."),
+    "classify": ("Prioritet och kategori har sparats.", "Prioritet och kategori har sparats."),
+    "task": ("Uppgiften har skapats.", "Uppgiften har skapats."),
+    "task_done": ("Uppgiften är markerad som klar.", "Uppgiften är markerad som klar."),
     "acknowledge": (
         "Kompletteringen har kvitterats.",
         "Kompletteringen har kvitterats och notifiering har skickats till {recipients}.",
@@ -231,7 +234,14 @@ async def case_page(
     default_tab = "tidslinje" if case["status"] == "complemented" else DEFAULT_TAB
     tab = flik if flik in TABS else default_tab
     events = case["events"]
-    names = await _names(request, {case.get("handler")} | {e.get("author") for e in events})
+    tasks = case.get("tasks", [])
+    names = await _names(
+        request,
+        {case.get("handler")}
+        | {e.get("author") for e in events}
+        | {t.get("assignee") for t in tasks}
+        | {t.get("created_by") for t in tasks},
+    )
     group_name = await _group_name(request, case.get("handler_group"), case["organization"])
     internal_events = {e["id"] for e in events if e["internal"]}
     complement_ids = [e["id"] for e in events if e.get("kind") == "complemented"]
@@ -455,7 +465,7 @@ async def post_update(
     """Uppdatera: status, title, messages, up to 3 files."""
 
     def build(form: FormData, lang: str) -> UpdateBody | str:
-        fields = ("status", "title", "external_message", "internal_message")
+        fields = ("status", "title", "external_message", "internal_message", "kind")
         values: dict[str, Any] = {name: _text(form, name) for name in fields}
         values["notify"] = _notify(form)
         return _parse(UpdateBody, values, lang)
