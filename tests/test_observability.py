@@ -130,13 +130,15 @@ def log_entries(logs: Path, service: str, cid: str) -> list[dict[str, Any]]:
 
 
 # The services whose logs one case with an e-mail notification passes through, and a message
-# each must have logged under the case's correlation id. (retention-service meets a case only
-# in its nightly run, through case-service's HTTP commands.)
+# each must have logged under the case's correlation id. retention-service meets the case when
+# a retention run purges it: report-service and notification-service confirm the purge with
+# events under the case's id, which retention-service consumes.
 FOLLOWED = {
     "case-service": {"cases created", "messages handled"},
     "gateway": {"case action"},
     "report-service": {"messages handled"},
     "notification-service": {"messages handled"},
+    "retention-service": {"messages handled"},
 }
 
 
@@ -164,6 +166,10 @@ async def test_one_case_is_followed_by_its_correlation_id(
                 "name": "Felanmälan",
                 "organization": "driftkontoret",
                 "notify_email": True,
+                # Archived and purged at the next retention run (0 days: "at the next run").
+                "archive_days": 0,
+                "purge_days": 0,
+                "retention_decision": "Gallringsbeslut för felanmälningar, testfall",
             },
         )
         assert case_type.status_code == 201, case_type.text
@@ -204,7 +210,19 @@ async def test_one_case_is_followed_by_its_correlation_id(
                     seen[envelope["event_type"]] = (envelope, message.correlation_id)
             return {"CaseSubmitted", "CaseUpdated", "NotificationRequested"} <= set(seen)
 
+        async def collected_types(types: set[str]) -> bool:
+            await collected()
+            return types <= set(seen)
+
         await eventually(collected, timeout=20, interval=0.2)
+        # Retention: the case is archived and purged, the other services confirm the purge.
+        run = await api.post("/api/v1/admin/retention/run", json={"dry_run": False}, timeout=120)
+        assert run.status_code == 200, run.text
+        await eventually(
+            lambda: collected_types({"CaseArchived", "CasePurged", "CasePurgeConfirmed"}),
+            timeout=30,
+            interval=0.2,
+        )
         for event_type, (envelope, property_cid) in seen.items():
             assert envelope["correlation_id"] == cid, event_type
             assert property_cid == cid, event_type
