@@ -8,8 +8,8 @@ from collections.abc import Callable
 from typing import Any
 
 from arende_contracts.statuses import status_label
-from gateway.i18n_service_desk import ENGLISH as SERVICE_DESK_ENGLISH
 from gateway.i18n_personal import ENGLISH as PERSONAL_ENGLISH
+from gateway.i18n_service_desk import ENGLISH as SERVICE_DESK_ENGLISH
 
 LANGUAGES = ("sv", "en")
 DEFAULT_LANGUAGE = "sv"
@@ -479,7 +479,6 @@ ENGLISH: dict[str, str] = {
 # Texts of the 1177 and service-desk functions, kept in a module of their own.
 ENGLISH.update({k: v for k, v in SERVICE_DESK_ENGLISH.items() if k not in ENGLISH})
 ENGLISH.update({k: v for k, v in PERSONAL_ENGLISH.items() if k not in ENGLISH})
-
 
 
 def translate(text: str, lang: str, **values: Any) -> str:

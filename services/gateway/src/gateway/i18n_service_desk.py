@@ -9,8 +9,7 @@ ENGLISH: dict[str, str] = {
     # Residents (seed 002)
     "Här visas de invånare som är godkända för kommunikation med förvaltningen eller har en "
     "utdelad ärendetyp.": (
-        "Residents approved for communication with the organization or holding a shared case "
-        "type."
+        "Residents approved for communication with the organization or holding a shared case type."
     ),
     "Visa": "Show",
     "Godkänn invånare eller dela ut ärendetyp": "Approve a resident or share a case type",
@@ -90,8 +89,7 @@ ENGLISH: dict[str, str] = {
     "Rubrik måste anges.": "A title is required.",
     "Meddelande måste anges.": "A message is required.",
     "Välj en ärendetyp.": "Choose a case type.",
-    "Du kan skicka till högst {limit} mottagare åt gången. Du angav {count}. Dela upp "
-    "utskicket.": (
+    "Du kan skicka till högst {limit} mottagare åt gången. Du angav {count}. Dela upp utskicket.": (
         "You can send to at most {limit} recipients at a time. You gave {count}. Split the send."
     ),
     "Ange minst en mottagare.": "Give at least one recipient.",
