@@ -548,7 +548,10 @@ class Consumer(Generic[T]):
             for w in fresh:
                 w.rejection = w.retry_error = None
             if fresh:
-                token = correlation_id.set(self._correlation(fresh[0]))
+                # The handler's logs carry the batch's correlation id when it has one; a batch
+                # of several cases has none (the "messages handled" line lists them all).
+                ids = {self._correlation(w) for w in fresh}
+                token = correlation_id.set(ids.pop() if len(ids) == 1 else None)
                 try:
                     await self.sub.handle(session, fresh)
                 finally:
@@ -584,6 +587,7 @@ class Consumer(Generic[T]):
                 "attempt": attempt,
                 "delay": delay,
                 "error": repr(exc)[:300],
+                **({"correlation_id": message.correlation_id} if message.correlation_id else {}),
             },
         )
         assert self._channel is not None
