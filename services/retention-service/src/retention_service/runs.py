@@ -267,8 +267,9 @@ class Retention:
                     ).scalars()
                 }
             for action in ACTIONS:
-                while await self._next_batch(run_id, action, cutoffs):
-                    pass
+                after: int | None = 0
+                while after is not None:
+                    after = await self._next_batch(run_id, action, cutoffs, after)
         except Exception as exc:
             await self._fail(run_id, exc, False, started)
             raise
@@ -279,38 +280,34 @@ class Retention:
         return {**await self.describe(run_id), "cases": cases}
 
     async def _next_batch(
-        self, run_id: UUID, action: str, cutoffs: dict[str, dict[str, datetime]]
-    ) -> bool:
+        self, run_id: UUID, action: str, cutoffs: dict[str, dict[str, datetime]], after: int
+    ) -> int | None:
+        """Carry out the next batch of the plan after case id `after`; None when done."""
         async with self.sessions() as session:
-            first = (
+            rows = (
                 await session.execute(
-                    select(RunItem.case_type)
+                    select(RunItem.case_id, RunItem.case_type)
                     .where(
                         RunItem.run_id == run_id,
                         RunItem.action == action,
+                        RunItem.case_id > after,
                         RunItem.outcome.is_(None),
                     )
-                    .limit(1)
+                    .order_by(RunItem.case_id)
+                    .limit(self.batch_size)
                 )
-            ).scalar_one_or_none()
-            if first is None:
-                return False
-            ids = list(
-                (
-                    await session.execute(
-                        select(RunItem.case_id)
-                        .where(
-                            RunItem.run_id == run_id,
-                            RunItem.action == action,
-                            RunItem.case_type == first,
-                            RunItem.outcome.is_(None),
-                        )
-                        .order_by(RunItem.case_id)
-                        .limit(self.batch_size)
-                    )
-                ).scalars()
-            )
-        before = cutoffs[first][action]
+            ).all()
+        if not rows:
+            return None
+        per_type: dict[str, list[int]] = defaultdict(list)
+        for case_id, case_type in rows:
+            per_type[case_type].append(case_id)
+        for case_type, ids in per_type.items():
+            await self._carry_out(run_id, action, ids, cutoffs[case_type][action])
+        return int(rows[-1].case_id)
+
+    async def _carry_out(self, run_id: UUID, action: str, ids: list[int], before: datetime) -> None:
+        """One command to case-service and its outcome, recorded in one transaction."""
         async with self.sessions() as session, session.begin():
             held: list[int] = []
             if action == "purge":
@@ -329,7 +326,8 @@ class Retention:
                     ).scalars()
                 )
                 await self._mark(session, run_id, action, held, "held")
-            todo = [i for i in ids if i not in set(held)]
+            held_set = set(held)
+            todo = [i for i in ids if i not in held_set]
             answer = await self._command(action, todo, before) if todo else {}
             fresh = answer.get("archived" if action == "archive" else "purged", [])
             done = sorted([*fresh, *answer.get("already", [])])
@@ -345,7 +343,6 @@ class Retention:
                     .on_conflict_do_nothing()
                 )
         (metrics.ARCHIVED if action == "archive" else metrics.PURGED).inc(len(fresh))
-        return True
 
     async def _command(self, action: str, ids: list[int], before: datetime) -> dict[str, Any]:
         """One command to case-service, retried a few times over a short outage."""

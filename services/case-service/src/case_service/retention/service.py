@@ -233,15 +233,18 @@ async def purge(session: AsyncSession, ids: Sequence[int], before: datetime) -> 
     ).all()
     present = {r.id for r in rows}
     due_ids = [r.id for r in rows if r.status == ARCHIVED and r.updated_at < before]
+    due_set = set(due_ids)
     already = [i for i in wanted if i not in present]
-    skipped = [r.id for r in rows if r.id not in set(due_ids)]
+    skipped = [r.id for r in rows if r.id not in due_set]
     if not due_ids:
         return PurgeOut(purged=[], already=already, skipped=skipped)
     facts = await _facts(session, due_ids)
     # The access log is append-only; its trigger lets a purge delete (migration 0002).
     await session.execute(text("SET LOCAL arende.purge = 'on'"))
     await session.execute(
-        delete(AccessLogEntry).where(AccessLogEntry.case_id == func.any(_ids(due_ids)))
+        delete(AccessLogEntry)
+        .where(AccessLogEntry.case_id == func.any(_ids(due_ids)))
+        .execution_options(synchronize_session=False)
     )
     await session.execute(text("SET LOCAL arende.purge = 'off'"))
     traces = sorted(
@@ -259,7 +262,11 @@ async def purge(session: AsyncSession, ids: Sequence[int], before: datetime) -> 
             ),
             {"traces": traces, "own": OWN_MESSAGES},
         )
-    await session.execute(delete(Case).where(Case.id == func.any(_ids(due_ids))))
+    await session.execute(
+        delete(Case)
+        .where(Case.id == func.any(_ids(due_ids)))
+        .execution_options(synchronize_session=False)
+    )
     out: list[dict[str, Any]] = []
     for i in due_ids:
         f = facts[i]
