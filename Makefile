@@ -8,6 +8,7 @@ LIB := bash $(LOCAL)/lib.sh
 # it is looked up when a recipe runs (after the ensure_uv prerequisite).
 UV = $(shell command -v uv >/dev/null 2>&1 && echo uv || echo python3 -m uv)
 PYTEST_ARGS ?=
+DEMO_CASES ?=
 
 .PHONY: help install up down status logs infra test lint demo bench
 
@@ -39,8 +40,8 @@ test: infra ## run every test (extra pytest arguments: PYTEST_ARGS="-k intake -x
 lint: ## ruff check, ruff format --check, import-linter contracts
 	$(UV) run ruff check . && $(UV) run ruff format --check . && $(UV) run lint-imports
 
-demo: ## load demo organizations, case types, staff and cases (services must be up)
-	$(UV) run python -m gateway.demo
+demo: ## load demo organizations, case types, staff and ~300 cases in every status (after make up; DEMO_CASES=N)
+	$(UV) run python -m gateway.demo $(DEMO_CASES)
 
 bench: ## run the benchmarks (prints numbers; not pass/fail)
 	$(UV) run python bench/run.py
