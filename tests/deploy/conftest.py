@@ -72,3 +72,25 @@ def unknown_metrics(defined_families: dict[str, str]) -> Callable[[str], set[str
         return missing
 
     return unknown
+
+
+def _settings_variables() -> set[str]:
+    """Environment variables some service reads (its settings class's fields, upper-case)."""
+    from pydantic_settings import BaseSettings
+
+    from arende_platform.settings import PlatformSettings
+
+    names = set(PlatformSettings.model_fields)
+    for package in SERVICE_PACKAGES:
+        if importlib.util.find_spec(f"{package}.settings") is None:
+            continue
+        module = importlib.import_module(f"{package}.settings")
+        for value in vars(module).values():
+            if isinstance(value, type) and issubclass(value, BaseSettings):
+                names |= set(value.model_fields)
+    return {name.upper() for name in names}
+
+
+@pytest.fixture(scope="session")
+def settings_variables() -> set[str]:
+    return _settings_variables()

@@ -89,6 +89,13 @@ def test_each_service_is_built_from_the_dockerfile_and_configured() -> None:
     assert services["gateway"]["environment"]["BOOTSTRAP_ADMIN_USER"]
 
 
+def test_every_variable_is_read_by_a_service(settings_variables: set[str]) -> None:
+    """A misspelt variable would be ignored silently (PROBE_PORT is the healthcheck's)."""
+    for name in SERVICES:
+        env = set(compose()["services"][name]["environment"]) - {"PROBE_PORT"}
+        assert not env - settings_variables, name
+
+
 def test_mounted_files_exist() -> None:
     for name, service in compose()["services"].items():
         for volume in service.get("volumes", []):

@@ -89,6 +89,13 @@ def test_config_has_the_spec_environment() -> None:
     assert not set(config) & set(secret)
 
 
+def test_every_variable_is_read_by_a_service(settings_variables: set[str]) -> None:
+    """A misspelt variable in the ConfigMap or Secret would be ignored silently."""
+    config = by_kind("ConfigMap")["arende-config"]["data"]
+    secret = by_kind("Secret")["arende-secrets"]["stringData"]
+    assert not (set(config) | set(secret)) - settings_variables
+
+
 def test_rabbitmq_is_a_three_node_cluster_with_metrics() -> None:
     (cluster,) = [d for d in documents() if d["kind"] == "RabbitmqCluster"]
     spec = cluster["spec"]
