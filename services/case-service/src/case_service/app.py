@@ -13,6 +13,7 @@ from case_service.attachments.endpoints import router as attachments_router
 from case_service.attachments.storage import use_store
 from case_service.case_types.endpoints import router as case_types_router
 from case_service.cases.endpoints import router as cases_router
+from case_service.cases.export import router as export_router
 from case_service.cases.listing import router as case_list_router
 from case_service.citizen.handlers import make_citizen_actions
 from case_service.documents.handlers import make_form_documents
@@ -53,6 +54,7 @@ def build_app(settings: CaseServiceSettings | None = None) -> FastAPI:
     app = create_app(SERVICE, lifespan, lambda app: runtime.readiness(), title="case-service")
     app.state.runtime = runtime
     guard = [Depends(internal_token_guard(settings))]
+    app.include_router(export_router, dependencies=guard)
     app.include_router(case_list_router, dependencies=guard)
     app.include_router(cases_router, dependencies=guard)
     app.include_router(actions_router, dependencies=guard)

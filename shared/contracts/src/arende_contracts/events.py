@@ -178,6 +178,16 @@ class ReportRequestedData(_Data):
     date_from: datetime | None = None
     date_to: datetime | None = None
     period: Literal["day", "month", "year"] | None = None
+    # Added for report-service's worker (issue 6): the orderer as the gateway authenticated
+    # them (report-service fetches case content from case-service on their behalf, scoped by
+    # their grants), the case type's display name for the report's name, the language of the
+    # column headers, and the number of cases the gateway counted when the order was taken.
+    grants: list[Grant] = []
+    superuser: bool = False
+    orderer_name: str = ""
+    case_type_name: str = ""
+    language: str = "sv"
+    expected_count: int | None = None
 
 
 class ReportCompletedData(_Data):

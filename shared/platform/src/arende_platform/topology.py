@@ -69,6 +69,12 @@ REPORT_CASE_EVENTS = QueueSpec(
     name="report-service.case-events",
     bindings=((EXCHANGE_INTERNAL, "case.*.v1"),),
 )
+# Report orders (F-RE-1, F-RE-5) from the gateway; report-service records each as Beställd and
+# its worker builds the workbook.
+REPORT_REQUESTS = QueueSpec(
+    name="report-service.requests",
+    bindings=((EXCHANGE_INTERNAL, "report.requested.v1"),),
+)
 # Where the citizen portal ("Mina sidor") takes external events from; events wait here while the
 # portal is away instead of being lost or refused.
 PUBLIC_CASE_EVENTS = QueueSpec(
@@ -140,6 +146,7 @@ QUEUES: tuple[QueueSpec, ...] = (
     CITIZEN_ACTIONS,
     FORM_DOCUMENTS,
     REPORT_CASE_EVENTS,
+    REPORT_REQUESTS,
     PUBLIC_CASE_EVENTS,
     NOTIFICATION_REQUESTS,
     NOTIFICATION_CASE_EVENTS,
