@@ -83,7 +83,8 @@ async def test_a_group_case_is_in_every_members_mina_arenden_until_one_takes_it(
     assert case["id"] not in await _mine(gw, bo.headers)
 
     # Membership changes take effect at once: the outsider joins and sees the next group case.
-    second = await gw.submit(case_type)
+    # (gw.submit finds a case by its case type: one case type per case)
+    second = await gw.submit(await gw.case_type(org))
     await _call(
         gw, gw.admin_headers, "POST", f"/api/v1/cases/{second['id']}/assign", json={"group": code}
     )
@@ -96,6 +97,29 @@ async def test_a_group_case_is_in_every_members_mina_arenden_until_one_takes_it(
     assert patched.status_code == 200, patched.text
     assert second["id"] in await _mine(gw, outsider.headers)
     assert second["id"] not in await _mine(gw, bo.headers)
+
+    # A member who updates a group case takes it too (as an update of a case without handler).
+    third = await gw.submit(await gw.case_type(org))
+    await _call(
+        gw, gw.admin_headers, "POST", f"/api/v1/cases/{third['id']}/assign", json={"group": code}
+    )
+    options = await _call(gw, anna.headers, "GET", f"/api/v1/cases/{third['id']}/groups")
+    assert options.status_code == 200, options.text
+    assert options.json() == [{"code": code, "name": "Färdtjänstgruppen"}]
+    updated = await _call(
+        gw,
+        outsider.headers,
+        "POST",
+        f"/api/v1/cases/{third['id']}/update",
+        json={"status": "in_progress", "title": "Vi har börjat"},
+    )
+    assert updated.status_code == 200, updated.text
+    assert updated.json()["handler"] == outsider.username
+    assert updated.json()["handler_group"] is None
+    detail = await _call(gw, gw.admin_headers, "GET", f"/api/v1/cases/{third['id']}")
+    assert detail.json()["handler"] == outsider.username, detail.json()
+    assert detail.json()["handler_group"] is None, detail.json()
+    assert third["id"] not in await _mine(gw, anna.headers)
 
     log = await gw.admin("GET", "/api/v1/admin/audit-log", params={"target": code})
     actions = [e["action"] for e in log.json()["items"]]

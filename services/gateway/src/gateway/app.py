@@ -19,6 +19,7 @@ from gateway.case_actions.endpoints import router as case_actions_router
 from gateway.case_client import CaseServiceClient
 from gateway.cases.endpoints import router as cases_router
 from gateway.errors import install_error_handlers, is_api
+from gateway.groups.endpoints import case_router as case_groups_router
 from gateway.groups.endpoints import router as groups_router
 from gateway.i18n import LANG_COOKIE, LANGUAGES
 from gateway.models import Base
@@ -128,6 +129,7 @@ def build_app(
     app.include_router(retention_router)
     app.include_router(retention_pages_router)
     app.include_router(groups_router)
+    app.include_router(case_groups_router)
     app.include_router(audit_router)
     app.include_router(residents_router)
     app.include_router(outreach_router)

@@ -191,13 +191,17 @@ class CaseChange:
         )
 
     def auto_assign(self) -> None:
-        """A case without handler (or group) gets the caseworker who changes it (guide 5.1)."""
+        """A case without handler gets the caseworker who changes it (guide 5.1); so does a
+        case of a handler group when one of its members changes it: that member takes it, and
+        it leaves the other members' Mina ärenden (F-AD-3)."""
         case = self.case
-        if self.actor is None or case.handler or case.handler_group:
+        if self.actor is None or case.handler:
+            return
+        if case.handler_group and case.handler_group not in self.actor.groups:
             return
         if not may_handle(self.actor, self.loaded.organization.code, self.loaded.case_type.code):
             return
-        case.handler = self.actor.username
+        case.handler, case.handler_group = self.actor.username, None
         self.assigned(self.actor.username, None, notify=False)
 
     def _recipients(self) -> list[tuple[str, str]]:

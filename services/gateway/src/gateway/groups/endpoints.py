@@ -4,7 +4,9 @@ A case assigned to a group (`POST /api/v1/cases/{id}/assign` with `group`) is in
 member's Mina ärenden until one of them takes it.
 """
 
-from fastapi import APIRouter, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Response
 
 from arende_contracts.administration import Code
 from gateway.auth.deps import CurrentCaseworker
@@ -13,6 +15,9 @@ from gateway.groups import service
 from gateway.groups.schemas import GroupIn, GroupOut, GroupPatch
 
 router = APIRouter(prefix="/api/v1/admin/groups", tags=["administration"])
+case_router = APIRouter(prefix="/api/v1/cases", tags=["case actions"])
+
+CaseId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
 @router.get("", response_model=list[GroupOut])
@@ -51,3 +56,16 @@ async def delete_group(code: Code, caseworker: CurrentCaseworker, session: Sessi
     """Remove the group; its cases stay in Alla ärenden until assigned anew."""
     await service.delete_group(session, caseworker.actor, code)
     return Response(status_code=204)
+
+
+@case_router.get("/{case_id}/groups")
+async def groups_for_case(
+    case_id: CaseId,
+    caseworker: CurrentCaseworker,
+    case_service: CaseServiceDep,
+    session: SessionDep,
+) -> list[dict[str, str]]:
+    """The handler groups the case may be assigned to (`assign` with `group`): those of its
+    organization. 404 when the caller cannot see the case."""
+    scope = await case_service.case_scope(caseworker.actor, case_id)
+    return await service.assignable_groups(session, scope["organization"])
