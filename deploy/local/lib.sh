@@ -308,7 +308,7 @@ ensure_infra() {
 # (tests/test_deploy.py); Debian's package `prometheus` ships it.
 ensure_promtool() {
     command -v promtool >/dev/null && return 0
-    apt_install prometheus
+    apt_install --no-install-recommends prometheus
     command -v promtool >/dev/null || die "package prometheus installed but promtool is not on PATH"
 }
 
