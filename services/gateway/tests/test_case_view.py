@@ -89,7 +89,9 @@ async def test_the_case_view_has_the_guides_header_tabs_and_buttons(
     assert "<h1>Anmälan till flexlinjen</h1>" in html
     for label in ("Ärende id", "Uppdaterades", "Status Inskickad", "Skickades in", "Förvaltning"):
         assert label in text
-    assert buttons(html) == ["Fördela", "Uppdatera", "Referens", "Avsluta"]
+    # The guide's buttons, then priority/category and a new task (F-AD-6).
+    more = ["Prioritet och kategori", "Ny uppgift"]
+    assert buttons(html) == ["Fördela", "Uppdatera", "Referens", "Avsluta", *more]
     tabs = re.findall(r'<a role="tab"[^>]*aria-selected="(true|false)"[^>]*>([^<]+)</a>', html)
     assert tabs == [
         ("false", "Senaste händelserna"),
@@ -111,7 +113,14 @@ async def test_the_case_view_has_the_guides_header_tabs_and_buttons(
 
     english = await client.get(f"/arenden/{case_id}?lang=en&flik=senaste")
     assert "Latest events" in english.text and "Submitted information" in english.text
-    assert buttons(english.text) == ["Assign", "Update", "Reference", "Close"]
+    assert buttons(english.text) == [
+        "Assign",
+        "Update",
+        "Reference",
+        "Close",
+        "Priority and category",
+        "New task",
+    ]
     await client.get(f"/arenden/{case_id}?lang=sv")
 
 
@@ -245,7 +254,7 @@ async def test_assign_reference_and_close_dialogs(
     assert "Ärendet uppdaterat och notifiering har skickats till carin@testare.se." in page.text
     assert "Status Avslutad" in text_of(page.text)
     # A closed case is updated or given a reference, not assigned or closed again (guide 5.4).
-    assert buttons(page.text) == ["Uppdatera", "Referens"]
+    assert buttons(page.text) == ["Uppdatera", "Referens", "Prioritet och kategori", "Ny uppgift"]
     again = await client.get(f"/arenden/{case_id}/avsluta")
     assert again.status_code == 409
     assert "Ärendet är redan avslutat." in again.text
@@ -263,7 +272,15 @@ async def test_switch_user_only_on_employee_cases(
     assert (await client.get(f"/arenden/{citizen_case}/byt-anvandare")).status_code == 409
 
     page = await client.get(f"/arenden/{case_id}")
-    assert buttons(page.text) == ["Fördela", "Uppdatera", "Referens", "Avsluta", "Byt användare"]
+    assert buttons(page.text) == [
+        "Fördela",
+        "Uppdatera",
+        "Referens",
+        "Avsluta",
+        "Byt användare",
+        "Prioritet och kategori",
+        "Ny uppgift",
+    ]
     dialog = await client.get(f"/arenden/{case_id}/byt-anvandare")
     text = text_of(dialog.text)
     assert "Byt användare som skickat in ärendet" in text
