@@ -497,3 +497,32 @@ async def test_two_runs_never_overlap(
         assert "pågår redan" in busy.json()["detail"]
     finally:
         await conn.close()
+
+
+async def test_administrators_see_the_run_log_on_the_gallring_page(
+    installation: Installation, api: httpx.AsyncClient
+) -> None:
+    """The page lists runs with Swedish labels; "Provkör gallring" starts a dry run."""
+    async with httpx.AsyncClient(base_url=installation.url("gateway"), timeout=120) as web:
+        form = await web.get("/logga-in")
+        token = form.cookies.get("arende_login_csrf") or web.cookies.get("arende_login_csrf")
+        login = await web.post(
+            "/logga-in",
+            data={"username": ADMIN, "password": PASSWORD, "csrf_token": token, "next": "/"},
+        )
+        assert login.status_code == 303, login.text
+        page = await web.get("/admin/gallring")
+        assert page.status_code == 200
+        for label in ("Gallring", "Körningar", "Arkiverade", "Gallrade", "Kvarhållna"):
+            assert label in page.text
+        csrf = page.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+        runs_before = len((await api.get("/api/v1/admin/retention/runs")).json())
+        started = await web.post("/admin/gallring", data={"csrf_token": csrf, "mode": "dry"})
+        assert started.status_code == 303
+        after = (await web.get(started.headers["location"])).text
+        assert "Körningen är klar." in after and "Provkörning" in after
+        runs = (await api.get("/api/v1/admin/retention/runs")).json()
+        assert len(runs) == runs_before + 1 and runs[0]["dry_run"] is True
+        assert runs[0]["requested_by"] == ADMIN
+        forged = await web.post("/admin/gallring", data={"csrf_token": "fel", "mode": "real"})
+        assert forged.status_code == 403

@@ -46,6 +46,7 @@ def build_app(settings: RetentionSettings | None = None) -> FastAPI:
                     runtime.sessions,
                     CaseServiceClient(client, settings.internal_api_token),
                     settings.retention_batch_size,
+                    settings.retention_concurrency,
                 )
                 app.state.retention = retention
                 scheduler = Scheduler(retention, schedule)

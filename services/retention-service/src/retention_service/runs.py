@@ -79,11 +79,13 @@ class Retention:
         sessions: async_sessionmaker[AsyncSession],
         case_service: CaseServiceClient,
         batch_size: int,
+        concurrency: int = 1,
     ) -> None:
         self.engine = engine
         self.sessions = sessions
         self.case_service = case_service
         self.batch_size = batch_size
+        self.concurrency = concurrency
 
     # --- the lock ------------------------------------------------------------------------
 
@@ -282,7 +284,9 @@ class Retention:
     async def _next_batch(
         self, run_id: UUID, action: str, cutoffs: dict[str, dict[str, datetime]], after: int
     ) -> int | None:
-        """Carry out the next batch of the plan after case id `after`; None when done."""
+        """Carry out the next batches of the plan after case id `after` (up to `concurrency`
+        commands at once, so case-service and the database work while the other waits);
+        None when the plan has no more."""
         async with self.sessions() as session:
             rows = (
                 await session.execute(
@@ -294,7 +298,7 @@ class Retention:
                         RunItem.outcome.is_(None),
                     )
                     .order_by(RunItem.case_id)
-                    .limit(self.batch_size)
+                    .limit(self.batch_size * self.concurrency)
                 )
             ).all()
         if not rows:
@@ -302,8 +306,21 @@ class Retention:
         per_type: dict[str, list[int]] = defaultdict(list)
         for case_id, case_type in rows:
             per_type[case_type].append(case_id)
-        for case_type, ids in per_type.items():
-            await self._carry_out(run_id, action, ids, cutoffs[case_type][action])
+        batches = [
+            (case_type, ids[i : i + self.batch_size])
+            for case_type, ids in per_type.items()
+            for i in range(0, len(ids), self.batch_size)
+        ]
+        results = await asyncio.gather(
+            *(
+                self._carry_out(run_id, action, ids, cutoffs[case_type][action])
+                for case_type, ids in batches
+            ),
+            return_exceptions=True,
+        )
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
         return int(rows[-1].case_id)
 
     async def _carry_out(self, run_id: UUID, action: str, ids: list[int], before: datetime) -> None:

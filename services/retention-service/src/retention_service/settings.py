@@ -15,6 +15,8 @@ class RetentionSettings(PlatformSettings):
     # Cases per archive or purge command to case-service: one short transaction each, so
     # caseworkers are never blocked for long.
     retention_batch_size: int = Field(default=1000, ge=1, le=5000)
+    # Commands in flight at once (each its own batch and transaction in case-service).
+    retention_concurrency: int = Field(default=2, ge=1, le=8)
     # The services that must confirm a purge besides case-service (which answers directly).
     retention_confirming_services: str = "report-service,notification-service"
     # One archive or purge command may take this long.
