@@ -224,6 +224,8 @@ async def test_an_administrator_sets_up_everything_through_the_pages(gw: Any) ->
         mine = await http.get("/api/v1/cases", params={"view": "mine"}, headers=petra)
         assert [i["id"] for i in mine.json()["items"]] == [case["id"]]
         await gw.browser_login(http, username, PASSWORD)
+        listed_mine = await http.get("/arenden/mina")
+        assert '<span class="handler">Parkeringsgruppen</span>' in listed_mine.text
         view = await http.get(f"/arenden/{case['id']}")
         assert "Parkeringsgruppen" in view.text and "Ta ärendet" in view.text
         taken = await http.post(

@@ -31,7 +31,7 @@ from gateway.case_client import CaseServiceClient
 from gateway.deps import sessions_of
 from gateway.errors import error_message, request_language
 from gateway.i18n import status_text, translate
-from gateway.models import StaffUser
+from gateway.models import StaffGroup, StaffUser
 from gateway.settings import GatewaySettings
 from gateway.web.rendering import render
 
@@ -167,6 +167,17 @@ async def handler_names(request: Request, usernames: set[str]) -> dict[str, str]
             select(StaffUser.username, StaffUser.name).where(StaffUser.username.in_(usernames))
         )
         return {username: name for username, name in rows.all()}
+
+
+async def group_names(request: Request, codes: set[str]) -> dict[str, str]:
+    """Names of the handler groups cases are assigned to (groups are the gateway's too)."""
+    if not codes:
+        return {}
+    async with transaction(sessions_of(request)) as session:
+        rows = await session.execute(
+            select(StaffGroup.code, StaffGroup.name).where(StaffGroup.code.in_(codes))
+        )
+        return {code: name for code, name in rows.all()}
 
 
 def _select(
@@ -329,6 +340,9 @@ async def case_list_page(
         direction=translate("fallande" if state.order == "desc" else "stigande", lang),
     )
     names = await handler_names(request, {c["handler"] for c in cases if c.get("handler")})
+    groups = await group_names(
+        request, {c["handler_group"] for c in cases if c.get("handler_group")}
+    )
 
     def page_href(cursor: str | None) -> str | None:
         return f"{path}?{state.query(cursor=cursor)}" if cursor else None
@@ -354,6 +368,7 @@ async def case_list_page(
             "clear_href": path if state.filtered else None,
             "cases": cases,
             "handler_names": names,
+            "group_names": groups,
             "count_text": count_text,
             "next_href": page_href(page.get("next_cursor")),
             "prev_href": page_href(page.get("prev_cursor")),
