@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 from arende_contracts.events import ALL_EVENTS, CaseSubmitted, parse_event
 from arende_contracts.external import (
     CitizenAction,
+    PublicCaseCreated,
     PublicCaseEvent,
     PublicCaseWithdrawn,
     Submission,
@@ -27,6 +28,7 @@ MODELS: list[type[BaseModel]] = [
     CitizenAction,
     PublicCaseEvent,
     PublicCaseWithdrawn,
+    PublicCaseCreated,
     *ALL_EVENTS,
 ]
 

@@ -264,16 +264,21 @@ async def test_outreach_makes_one_case_per_resident_that_they_can_answer(
         "title": "Dags för årskontroll",
         "message": "Hur mår du? Svara gärna här.",
     }
-    async with tap(amqp, EXCHANGE_PUBLIC, "case.event") as public:
+    async with tap(amqp, EXCHANGE_PUBLIC, "#") as public:
         sent = await case_client.post(
             "/internal/outreach", json=body, headers=as_actor(desk.handler)
         )
         assert sent.status_code == 202, sent.text
         case_ids = sent.json()["case_ids"]
         assert len(case_ids) == 2 and sent.json()["created"] == 2
-        published = await take(amqp, public, case_ids[0], expect=1)
-    assert published[0]["title"] == "Dags för årskontroll"
-    assert published[0]["status"] == "awaiting_submitter"
+        published = await take(amqp, public, case_ids[0], expect=2)
+    # Mina sidor learns whose case it is (case.created), then gets its message (case.event).
+    created = next(m for m in published if "personal_number" in m)
+    event = next(m for m in published if "status" in m)
+    assert created["personal_number"] == recipients[0] and created["two_way"] is True
+    assert event["title"] == "Dags för årskontroll"
+    assert event["status"] == "awaiting_submitter"
+    assert created["submission_id"] == event["submission_id"]
 
     again = await case_client.post("/internal/outreach", json=body, headers=as_actor(desk.handler))
     assert again.json()["case_ids"] == case_ids and again.json()["created"] == 0

@@ -19,9 +19,11 @@ from arende_contracts.events import (
 )
 from arende_contracts.external import (
     EXCHANGE_PUBLIC,
+    ROUTING_PUBLIC_CASE_CREATED,
     ROUTING_PUBLIC_CASE_EVENT,
     ROUTING_PUBLIC_CASE_WITHDRAWN,
     CitizenAction,
+    PublicCaseCreated,
     PublicCaseEvent,
     PublicCaseWithdrawn,
     Submission,
@@ -129,6 +131,13 @@ def document() -> dict[str, Any]:
                 PublicCaseWithdrawn,
                 "Mina sidor no longer shows the case: reason archived, and later purged (then the "
                 "portal deletes what it holds about it).",
+            ),
+            Sends(
+                EXCHANGE_PUBLIC,
+                ROUTING_PUBLIC_CASE_CREATED,
+                PublicCaseCreated,
+                "Staff sent a case to a resident (omvänt ärendeflöde): whose it is, so Mina sidor "
+                "shows it; its message follows as a case.event.",
             ),
         ],
     )

@@ -34,6 +34,7 @@ ROUTING_CITIZEN_RESUBMITTED = "citizen.resubmitted"
 ROUTING_CITIZEN_CLOSED = "citizen.closed"
 ROUTING_PUBLIC_CASE_EVENT = "case.event"
 ROUTING_PUBLIC_CASE_WITHDRAWN = "case.withdrawn"
+ROUTING_PUBLIC_CASE_CREATED = "case.created"
 
 NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
@@ -157,4 +158,24 @@ class PublicCaseWithdrawn(BaseModel):
     submission_id: UUID
     case_id: int
     reason: Literal["archived", "purged"]
+    occurred_at: datetime
+
+
+class PublicCaseCreated(BaseModel):
+    """`case.created` on `eservice.public`: staff started a case for a resident (omvänt
+    ärendeflöde, F-AD-7), so the portal learns whose it is: it shows the case in the resident's
+    Mina sidor, and the resident answers with the usual `citizen.*` actions on its
+    `submission_id`. The message itself comes as the case's first `case.event`. Added to the
+    contract additively: a portal that ignores the routing key keeps working.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    submission_id: UUID
+    case_id: int
+    case_type: str
+    case_type_name: str
+    personal_number: str
+    title: str
+    two_way: bool
     occurred_at: datetime

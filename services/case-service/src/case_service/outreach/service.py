@@ -21,7 +21,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from arende_contracts.access import Actor
 from arende_contracts.events import CaseAssigned, CaseSubmitted
-from arende_contracts.external import EXCHANGE_PUBLIC, ROUTING_PUBLIC_CASE_EVENT, PublicCaseEvent
+from arende_contracts.external import (
+    EXCHANGE_PUBLIC,
+    ROUTING_PUBLIC_CASE_CREATED,
+    ROUTING_PUBLIC_CASE_EVENT,
+    PublicCaseCreated,
+    PublicCaseEvent,
+)
 from arende_contracts.statuses import CaseStatus
 from arende_platform.outbox import event_row, message_row, stage
 from case_service.access import visible_case_type_ids
@@ -138,7 +144,10 @@ async def send(
         ).all()
     )
     if inserted:
-        await _record_new(session, actor, case_type, organization, inserted, title, message, now)
+        recipients = {ids[pn]: pn for pn in unique}
+        await _record_new(
+            session, actor, case_type, organization, inserted, recipients, title, message, now
+        )
     found = dict(inserted)
     missing = [ids[pn] for pn in unique if ids[pn] not in inserted]
     if missing:
@@ -176,10 +185,14 @@ async def _record_new(
     case_type: CaseType,
     organization: str,
     inserted: dict[UUID, int],
+    recipients: dict[UUID, str],
     title: str,
     message: str,
     now: datetime,
 ) -> None:
+    """The new cases' first events, their access-log entries and outbox rows: CaseSubmitted and
+    CaseAssigned inside, and for Mina sidor `case.created` (whose case it is) then `case.event`
+    (the message)."""
     await session.execute(
         insert(CASE_EVENTS),
         [
@@ -232,6 +245,25 @@ async def _record_new(
                         "notify": False,
                     },
                 )
+            )
+        )
+        rows.append(
+            message_row(
+                event_id=uuid4(),
+                exchange=EXCHANGE_PUBLIC,
+                routing_key=ROUTING_PUBLIC_CASE_CREATED,
+                event_type="case.created",
+                payload=PublicCaseCreated(
+                    submission_id=submission_id,
+                    case_id=case_id,
+                    case_type=case_type.code,
+                    case_type_name=case_type.name,
+                    personal_number=recipients[submission_id],
+                    title=title,
+                    two_way=case_type.two_way,
+                    occurred_at=now,
+                ),
+                correlation=correlation,
             )
         )
         rows.append(
