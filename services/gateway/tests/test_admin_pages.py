@@ -263,3 +263,77 @@ async def test_a_local_administrator_sees_only_their_organization(gw: Any) -> No
             data={"csrf_token": "fel", "code": unique("o"), "name": "X"},
         )
         assert forged.status_code == 403
+
+
+async def test_changes_through_the_pages_take_effect_at_once(gw: Any) -> None:
+    org = await gw.organization()
+    case_type = await gw.case_type(org)
+    staff = await gw.staff([{"organization": org, "role": "handler"}], name="Rut Ändras")
+    other = await gw.staff([{"organization": org, "role": "receiver"}], name="Sam Ändras")
+    group = unique("g")
+    response = await gw.admin(
+        "POST",
+        "/api/v1/admin/groups",
+        json={"code": group, "name": "Gamla", "organization": org, "members": [staff.username]},
+    )
+    assert response.status_code == 201
+    async with gw.client() as http:
+        await gw.browser_login(http, ADMIN, ADMIN_PASSWORD)
+        renamed = await _post(
+            http,
+            f"/administration/forvaltningar/{org}",
+            f"/administration/forvaltningar/{org}",
+            {"name": "Nytt namn på förvaltningen"},
+        )
+        assert renamed.status_code == 303
+        orgs = (await gw.admin("GET", "/api/v1/admin/organizations")).json()
+        assert {"code": org, "name": "Nytt namn på förvaltningen"} in [
+            {"code": o["code"], "name": o["name"]} for o in orgs
+        ]
+
+        page = await http.get(f"/administration/grupper/{group}")
+        assert re.search(rf'value="{staff.username}" checked', page.text)
+        changed = await _post(
+            http,
+            f"/administration/grupper/{group}",
+            f"/administration/grupper/{group}",
+            [("name", "Nya"), (f"members:{org}", other.username)],
+        )
+        assert changed.status_code == 303, changed.text
+        fetched = (await gw.admin("GET", f"/api/v1/admin/groups/{group}")).json()
+        assert (fetched["name"], fetched["members"]) == ("Nya", [other.username])
+
+        # Grants: the user becomes a reviewer limited to the case type, and is deactivated.
+        form = await http.get(f"/administration/personal/{staff.username}")
+        assert re.search(rf'name="grant:{org}:handler" checked', form.text)
+        changed = await _post(
+            http,
+            f"/administration/personal/{staff.username}",
+            f"/administration/personal/{staff.username}",
+            [
+                ("name", "Rut Ändrad"),
+                (f"grant:{org}:reviewer", "on"),
+                (f"types:{org}:reviewer", case_type),
+            ],
+        )
+        assert changed.status_code == 303, changed.text
+        user = (await gw.admin("GET", f"/api/v1/admin/users/{staff.username}")).json()
+        assert user["name"] == "Rut Ändrad" and user["active"] is False
+        assert user["grants"] == [
+            {"organization": org, "role": "reviewer", "case_types": [case_type]}
+        ]
+        async with gw.client() as api:
+            signed_out = await api.get("/api/v1/cases", headers=staff.headers)
+        assert signed_out.status_code == 401
+
+        removed = await _post(
+            http,
+            f"/administration/grupper/{group}",
+            f"/administration/grupper/{group}/ta-bort",
+            {},
+        )
+        assert removed.status_code == 303
+        assert (await gw.admin("GET", f"/api/v1/admin/groups/{group}")).status_code == 404
+        log = unescape((await http.get("/administration/logg")).text)
+        assert "Handläggargrupp borttagen" in log and "Förvaltning ändrad" in log
+        assert "Aktiv: Ja → Nej" in log

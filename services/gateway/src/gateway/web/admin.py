@@ -92,7 +92,11 @@ FIELD_LABELS = {
     "phone": "Mobilnummer",
     "members": "Medlemmar",
     "grants": "Behörigheter",
+    "active": "Aktiv",
+    "superuser": "Systemadministratör",
 }
+# The change log names a case type's settings as its form does.
+CHANGE_LABELS = {**FIELD_LABELS, **{name: label for name, label, _ in CASE_TYPE_FLAGS}}
 NOTICES = {
     "forvaltning": "Förvaltningen har sparats.",
     "arendetyp": "Ärendetypen har sparats.",
@@ -950,7 +954,7 @@ def _changes(details: dict[str, Any], lang: str) -> list[str]:
     """An entry's details as "field: old → new" lines (created objects: "field: value")."""
     lines = []
     for field, value in details.items():
-        label = translate(FIELD_LABELS.get(field, field), lang)
+        label = translate(CHANGE_LABELS.get(field, field), lang)
         if isinstance(value, list) and len(value) == 2 and field not in ("members", "grants"):
             lines.append(f"{label}: {_change_text(value[0])} → {_change_text(value[1])}")
         elif field in ("members", "grants") and (
