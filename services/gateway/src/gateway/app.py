@@ -25,6 +25,8 @@ from gateway.i18n import LANG_COOKIE, LANGUAGES
 from gateway.models import Base
 from gateway.outreach.endpoints import router as outreach_router
 from gateway.personal.endpoints import router as personal_router
+from gateway.reports.client import ReportServiceClient
+from gateway.reports.endpoints import router as reports_router
 from gateway.residents.endpoints import router as residents_router
 from gateway.retention.endpoints import router as retention_router
 from gateway.retention.pages import router as retention_pages_router
@@ -37,6 +39,7 @@ from gateway.web.case_view import router as case_view_router
 from gateway.web.endpoints import router as web_router
 from gateway.web.oidc import router as oidc_router
 from gateway.web.rendering import STATIC, error_page
+from gateway.web.reports import router as reports_pages_router
 from gateway.web.service_desk import router as service_desk_pages_router
 
 SERVICE = "gateway"
@@ -49,6 +52,7 @@ def build_app(
     settings: GatewaySettings | None = None,
     *,
     case_service_transport: httpx.AsyncBaseTransport | None = None,
+    report_service_transport: httpx.AsyncBaseTransport | None = None,
 ) -> FastAPI:
     """The gateway application with its runtime (migrations, outbox relay).
 
@@ -76,8 +80,15 @@ def build_app(
                 transport=case_service_transport,
                 timeout=httpx.Timeout(timeout, connect=min(timeout, 3.0)),
                 limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
-            ) as client:
+            ) as client, httpx.AsyncClient(
+                base_url=settings.service_url("report_service"),
+                transport=report_service_transport,
+                timeout=httpx.Timeout(timeout, connect=min(timeout, 3.0)),
+            ) as report_client:
                 app.state.case_service = CaseServiceClient(client, settings.internal_api_token)
+                app.state.report_service = ReportServiceClient(
+                    report_client, settings.internal_api_token
+                )
                 yield
 
     app = create_app(
@@ -131,6 +142,8 @@ def build_app(
     app.include_router(groups_router)
     app.include_router(case_groups_router)
     app.include_router(audit_router)
+    app.include_router(reports_router)
+    app.include_router(reports_pages_router)
     app.include_router(residents_router)
     app.include_router(outreach_router)
     app.include_router(tasks_router)

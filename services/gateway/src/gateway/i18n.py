@@ -329,6 +329,95 @@ ENGLISH: dict[str, str] = {
     ),
     "Gallringstjänsten kunde inte utföra begäran.": "The retention service could not do that.",
     "Ärendet har inget rättsligt kvarhållande.": "The case has no legal hold.",
+    # Reports and statistics (issue 6)
+    "Exportera till Excel": "Export to Excel",
+    "Tillbaka": "Back",
+    "obligatoriskt": "required",
+    "Välj ärendetyp": "Choose a case type",
+    "Vill du inkludera ärendets formulärdata?": "Do you want to include the cases' form data?",
+    "Med formulärdata kan högst 5000 ärenden exporteras.": (
+        "With form data at most 5000 cases can be exported."
+    ),
+    "Visa ärenden per:": "Show cases per:",
+    "Dag": "Day",
+    "Månad": "Month",
+    "År": "Year",
+    "Från datum": "From date",
+    "Till datum": "To date",
+    "Namnge din rapport": "Name your report",
+    "Exportera": "Export",
+    "Rapporten är beställd": "The report has been ordered",
+    (
+        "Exporten sker i bakgrunden. Du kan arbeta vidare under tiden. När exporten är klar "
+        "finns rapporten under Rapporter."
+    ): (
+        "The export runs in the background. You can keep working meanwhile. When it is done, "
+        "the report is under Reports."
+    ),
+    "Till Rapporter": "To Reports",
+    "Rapporter": "Reports",
+    "Rapporter som du har beställt genom Exportera till Excel.": (
+        "Reports you have ordered with Export to Excel."
+    ),
+    "Rapporten är borttagen.": "The report has been deleted.",
+    "Beställd": "Ordered",
+    "Rapport": "Report",
+    "Antal ärenden": "Number of cases",
+    "Formulärdata": "Form data",
+    "Ta bort": "Delete",
+    "Ej arkiverade": "Not archived",
+    "{done} av {total} ärenden": "{done} of {total} cases",
+    "{done} ärenden": "{done} cases",
+    "Du har inga rapporter.": "You have no reports.",
+    "Statistik": "Statistics",
+    "Ärenden du har tillgång till": "Cases you have access to",
+    "Filtrera statistiken": "Filter the statistics",
+    "Visa": "Show",
+    "Antal ärenden per ärendetyp och status": "Number of cases per case type and status",
+    "Inskickad": "Submitted",
+    "Fördelad": "Assigned",
+    "Behandlas": "In progress",
+    "Beslutad": "Decided",
+    "Avslutad": "Closed",
+    "Arkiverad": "Archived",
+    "Gallrad": "Purged",
+    "Totalt": "Total",
+    "Antal ärenden per period och status": "Number of cases per period and status",
+    "Datum": "Date",
+    "Handläggningstider": "Handling times",
+    "Inkomna": "Received",
+    "Avslutade": "Closed",
+    "Obesvarade": "Unanswered",
+    "Inkom>Förd": "Received>Assigned",
+    "Förd>Påbörj": "Assigned>Started",
+    "Påbörj>Avsl": "Started>Closed",
+    "Handl tid": "Handling time",
+    (
+        "Inkom>Förd, Förd>Påbörj, Påbörj>Avsl och Handl tid är genomsnitt i timmar. "
+        "Obesvarade: ärenden med statusändring i perioden som inte avslutats inom 10 dagar "
+        "från att de kom in."
+    ): (
+        "Received>Assigned, Assigned>Started, Started>Closed and Handling time are averages "
+        "in hours. Unanswered: cases with a status change in the period that were not closed "
+        "within 10 days of arrival."
+    ),
+    "Rapporttjänsten svarar inte just nu. Försök igen om en stund.": (
+        "The report service is not answering right now. Try again in a while."
+    ),
+    "Rapporttjänsten kunde inte utföra begäran.": "The report service could not do that.",
+    "Rapporten finns inte": "The report does not exist",
+    "Rapporten är inte klar än": "The report is not ready yet",
+    (
+        "Din sökning genererade {count} träffar vilket överskrider det maximalt tillåtna "
+        "{limit}. Vänligen justera datumintervallet för att reducera antalet träffar."
+    ): (
+        "Your search returned {count} hits, which exceeds the maximum of {limit}. Please "
+        "adjust the date range to reduce the number of hits."
+    ),
+    "Från datum måste vara före till datum": "The from date must be before the to date",
+    "Välj en ärendetyp": "Choose a case type",
+    "Ärendetypen finns inte": "The case type does not exist",
+    "Ange datum som ÅÅÅÅ-MM-DD": "Enter dates as YYYY-MM-DD",
     # Administration (web/admin.py, groups, audit log)
     "Administration": "Administration",
     "Förvaltningar": "Organizations",
@@ -438,6 +527,12 @@ ENGLISH: dict[str, str] = {
         "someone takes it."
     ),
     "Gruppen {name}": "The group {name}",
+    "Notifiera vid status": "Notify on status",
+    "Användaren notifieras bara när en ändring lämnar ärendet i en av de valda statusarna. "
+    "Inget val: vid varje ändring som användaren ser.": (
+        "The user is notified only when a change leaves the case in one of the chosen "
+        "statuses. None chosen: on every change the user sees."
+    ),
     "Ta ärendet": "Take the case",
     "Förvaltningen har sparats.": "The organization has been saved.",
     "Ärendetypen har sparats.": "The case type has been saved.",
