@@ -112,7 +112,7 @@ def request(channel: str, recipient: str, case_id: int = 4711) -> EventEnvelope:
 async def outcomes(
     connection: aio_pika.abc.AbstractConnection, expect: int
 ) -> list[dict[str, Any]]:
-    return [json.loads(m.body) for m in await drain(connection, OUTCOMES, expect, timeout=30)]
+    return [json.loads(m.body) for m in await drain(connection, OUTCOMES, expect, timeout=60)]
 
 
 async def test_email_and_sms_carry_the_standard_text_to_the_recipient(

@@ -4,9 +4,9 @@ For every message a batch asks to send:
 1. its notification row is written and committed *before* anything is sent (unique per source
    event, channel and recipient); a row that already says `sent` or `failed` is not sent again;
 2. the message is sent (concurrently within the batch, bounded by the SMTP connection pool);
-3. an accepted send is recorded (`sent`) in a transaction of its own at once, before the
-   consumer's transaction and its broker ack — so a crash between send and ack finds `sent`
-   on redelivery and sends nothing.
+3. an accepted send is recorded (`sent`) in a transaction of its own at once (sends finishing
+   meanwhile share the next commit), before the consumer's transaction and its broker ack —
+   so a crash between send and ack finds `sent` on redelivery and sends nothing.
 What remains is the window between the server's "250 OK" and step 3's commit (milliseconds):
 a crash exactly there sends once more, with the same Message-ID. See
 docs/decisions/0007-notifications.md.
@@ -18,9 +18,9 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -72,6 +72,7 @@ class Deliverer:
     def __init__(self, sessions: Callable[[], AsyncSession], senders: dict[str, Sender]) -> None:
         self.sessions = sessions
         self.senders = senders
+        self.recorder = SentRecorder(sessions)
 
     async def deliver(self, deliveries: Sequence[Delivery]) -> dict[uuid.UUID, Result]:
         """Send what has not been sent yet; the outcome of each delivery by id."""
@@ -149,14 +150,56 @@ class Deliverer:
                 time.perf_counter() - started
             )
         now = datetime.now(UTC)
-        async with self.sessions() as session, session.begin():
-            await session.execute(
-                update(Notification)
-                .where(Notification.id == delivery.id)
-                .values(status="sent", attempts=attempts + 1, finished_at=now, last_error=None)
-            )
+        await self.recorder.record(delivery.id, attempts + 1, now)
         NOTIFICATIONS_SENT.labels(delivery.channel).inc()
         return Result(delivery, "sent", "", attempts + 1, now)
+
+
+class SentRecorder:
+    """Commits `sent` as soon as a send was accepted, with group commit: sends that finish
+    while a commit is running are written together by the next one. Each caller returns only
+    after its own row is committed."""
+
+    def __init__(self, sessions: Callable[[], AsyncSession]) -> None:
+        self.sessions = sessions
+        self._pending: list[tuple[uuid.UUID, int, datetime, asyncio.Future[None]]] = []
+        self._lock = asyncio.Lock()
+
+    async def record(self, notification_id: uuid.UUID, attempts: int, at: datetime) -> None:
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.append((notification_id, attempts, at, done))
+        async with self._lock:
+            if not done.done():
+                batch, self._pending = self._pending, []
+                try:
+                    await self._write(batch)
+                except BaseException as exc:
+                    for *_, waiter in batch:
+                        if not waiter.done():
+                            waiter.set_exception(exc)
+                else:
+                    for *_, waiter in batch:
+                        waiter.set_result(None)
+        await done
+
+    async def _write(self, batch: list[tuple[uuid.UUID, int, datetime, Any]]) -> None:
+        async with self.sessions() as session, session.begin():
+            # Core (not ORM) UPDATE: one statement executed for every row of the batch.
+            table = Notification.__table__
+            await session.execute(
+                update(table)
+                .where(table.c.id == bindparam("row_id"))
+                .values(
+                    status="sent",
+                    attempts=bindparam("row_attempts"),
+                    finished_at=bindparam("row_at"),
+                    last_error=None,
+                ),
+                [
+                    {"row_id": row_id, "row_attempts": attempts, "row_at": at}
+                    for row_id, attempts, at, _ in batch
+                ],
+            )
 
 
 async def record_failure(session: AsyncSession, result: Result, final: bool) -> None:

@@ -6,10 +6,14 @@ the request goes through the delay queues). Other SMS providers plug in behind `
 """
 
 import asyncio
+import base64
 import contextlib
 import logging
+from datetime import UTC, datetime
+from email.header import Header
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import format_datetime, formataddr, make_msgid, parseaddr
+from functools import cached_property, lru_cache
 from typing import Protocol
 from uuid import UUID
 
@@ -70,23 +74,50 @@ class SmtpSender:
         )
 
     def message(self, notification_id: UUID, recipient: str, text: Text) -> EmailMessage:
+        """The message as the email package builds it (used for non-ASCII addresses)."""
         message = EmailMessage()
         message["From"] = self.settings.smtp_from
         message["To"] = recipient
         message["Subject"] = text.subject
-        domain = self.settings.smtp_from.rsplit("@", 1)[-1].strip(" >") or "localhost"
-        message["Message-ID"] = make_msgid(idstring=notification_id.hex, domain=domain)
-        message.set_content(text.body + "\n\nDetta meddelande går inte att svara på.\n")
+        message["Message-ID"] = make_msgid(idstring=notification_id.hex, domain=self._domain)
+        message.set_content(text.body + FOOTER)
         return message
 
+    @cached_property
+    def _envelope_from(self) -> str:
+        return parseaddr(self.settings.smtp_from)[1]
+
+    @cached_property
+    def _domain(self) -> str:
+        return self._envelope_from.rpartition("@")[2] or "localhost"
+
+    def render(self, notification_id: UUID, recipient: str, text: Text) -> bytes:
+        """The same message as `message`, rendered from cached parts: the email package's
+        header folding costs ~2 ms per message, more than the whole SMTP exchange."""
+        sender, subject, body = _parts(self.settings.smtp_from, text.subject, text.body)
+        return (
+            f"From: {sender}\r\nTo: {recipient}\r\nSubject: {subject}\r\n"
+            f"Date: {format_datetime(datetime.now(UTC))}\r\n"
+            f"Message-ID: <{notification_id.hex}@{self._domain}>\r\n"
+            "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
+            f"Content-Transfer-Encoding: base64\r\n\r\n{body}"
+        ).encode("ascii")
+
     async def send(self, notification_id: UUID, recipient: str, text: Text) -> None:
+        if any(c in recipient for c in "\r\n<>,") or "@" not in recipient:
+            raise PermanentFailure("not an e-mail address")
         client = await self._idle.get()
         try:
             if client is None or not client.is_connected:
                 client = self._client()
                 await client.connect()
                 self._open.add(client)
-            errors, _ = await client.send_message(self.message(notification_id, recipient, text))
+            if recipient.isascii():
+                data = self.render(notification_id, recipient, text)
+                errors, _ = await client.sendmail(self._envelope_from, [recipient], data)
+            else:  # an internationalised address: SMTPUTF8 through the email package
+                message = self.message(notification_id, recipient, text)
+                errors, _ = await client.send_message(message)
             if errors:  # some recipients refused while others were accepted (one recipient here)
                 raise PermanentFailure(f"recipient refused: {errors}")
         except aiosmtplib.SMTPRecipientsRefused as exc:
@@ -123,6 +154,21 @@ class SmtpSender:
             with contextlib.suppress(Exception):
                 client.close()
         self._open.clear()
+
+
+FOOTER = "\n\nDetta meddelande går inte att svara på.\n"
+
+
+@lru_cache(maxsize=512)
+def _parts(sender: str, subject: str, body: str) -> tuple[str, str, str]:
+    """From, Subject (RFC 2047) and the base64 body (CRLF lines) of a text, computed once."""
+    name, address = parseaddr(sender)
+    encoded_body = base64.encodebytes((body + FOOTER).replace("\n", "\r\n").encode())
+    return (
+        formataddr((name, address), charset="utf-8"),
+        Header(subject, "utf-8").encode(),
+        encoded_body.decode("ascii").replace("\n", "\r\n"),
+    )
 
 
 class SmsProvider(Protocol):
