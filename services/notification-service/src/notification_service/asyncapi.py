@@ -31,7 +31,7 @@ def document() -> dict[str, Any]:
     return _document(
         SERVICE,
         "E-mail (SMTP) and SMS (46elks HTTP API) to submitters and staff alerts; at most one "
-        "accepted send per notification (docs/decisions/0009-notifications.md).",
+        "accepted send per notification (docs/decisions/0011-notifications.md).",
         [
             Receives(
                 NOTIFICATION_REQUESTS,

@@ -9,7 +9,7 @@ For every message a batch asks to send:
    so a crash between send and ack finds `sent` on redelivery and sends nothing.
 What remains is the window between the server's "250 OK" and step 3's commit (milliseconds):
 a crash exactly there sends once more, with the same Message-ID. See
-docs/decisions/0007-notifications.md.
+docs/decisions/0011-notifications.md.
 """
 
 import asyncio

@@ -33,7 +33,7 @@ class Notification(Base):
 
     `status` is pending (claimed; a send may have begun), sent (the server/provider accepted it)
     or failed (refused, or out of retries). A redelivered request finds `sent` and never sends
-    again (docs/decisions/0007-notifications.md). The recipient is personal data: the rows of a
+    again (docs/decisions/0011-notifications.md). The recipient is personal data: the rows of a
     case are deleted when the case is purged.
     """
 

@@ -2,7 +2,7 @@
 
 Every change of a staff member's settings, contact details or grants is published as
 StaffSettingsChanged through the outbox, in the same transaction: notification-service keeps a
-replica of it to decide who gets an alert (docs/decisions/0009-notifications.md).
+replica of it to decide who gets an alert (docs/decisions/0011-notifications.md).
 """
 
 from datetime import UTC, datetime
