@@ -97,6 +97,7 @@ async def test_an_administrator_sets_up_everything_through_the_pages(gw: Any) ->
                 "archive_days": "90",
                 "purge_days": "0",
                 "retention_decision": "Gallringsbeslut SMN 2026:4",
+                "notify_statuses": "closed",
             },
         )
         assert response.status_code == 303, response.text
@@ -114,6 +115,7 @@ async def test_an_administrator_sets_up_everything_through_the_pages(gw: Any) ->
                 "archive_days": 90,
                 "purge_days": 0,
                 "retention_decision": "Gallringsbeslut SMN 2026:4",
+                "notify_statuses": ["closed"],
             }
             == fetched
         )
@@ -141,6 +143,7 @@ async def test_an_administrator_sets_up_everything_through_the_pages(gw: Any) ->
         fetched = (await gw.admin("GET", f"/api/v1/admin/case-types/{case_type}")).json()
         assert fetched["active"] is True and fetched["two_way"] is True
         assert fetched["restricted"] is False and fetched["notify_sms"] is False
+        assert fetched["notify_statuses"] is None
         assert fetched["retention_decision"] is None and fetched["archive_days"] == 30
 
         # Personal with grants: handler limited to the case type, and receiver.

@@ -343,3 +343,36 @@ async def test_user_changes_are_audited_without_secrets(gw: Gateway) -> None:
     assert paged.json()["next_cursor"]
     bad = await gw.admin("GET", "/api/v1/admin/audit-log", params={"cursor": "!!"})
     assert bad.status_code == 422
+
+
+async def test_a_case_type_notifies_only_on_its_chosen_statuses(gw: Gateway) -> None:
+    org = await gw.organization()
+    case_type = await gw.case_type(org)
+    changed = await gw.admin(
+        "PATCH",
+        f"/api/v1/admin/case-types/{case_type}",
+        json={"notify_email": True, "notify_statuses": ["closed", "decided", "closed"]},
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["notify_statuses"] == ["decided", "closed"]
+    bad = await gw.admin(
+        "PATCH", f"/api/v1/admin/case-types/{case_type}", json={"notify_statuses": ["archived"]}
+    )
+    assert bad.status_code == 422
+    case = await gw.submit(case_type)  # the sample submitter has carin@testare.se
+    path = f"/api/v1/cases/{case['id']}"
+    progress = await gw.admin(
+        "POST", f"{path}/update", json={"status": "in_progress", "title": "Vi har börjat"}
+    )
+    assert progress.status_code == 200, progress.text
+    assert progress.json()["notified"] == []
+    closed = await gw.admin("POST", f"{path}/close", json={})
+    assert closed.status_code == 200, closed.text
+    assert closed.json()["notified"] == ["carin@testare.se"]
+    every = await gw.admin(
+        "PATCH", f"/api/v1/admin/case-types/{case_type}", json={"notify_statuses": None}
+    )
+    assert every.json()["notify_statuses"] is None
+    log = await gw.admin("GET", "/api/v1/admin/audit-log", params={"target": case_type})
+    first = log.json()["items"][-2]["details"]
+    assert first["notify_statuses"] == [None, ["decided", "closed"]]

@@ -23,7 +23,7 @@ from sqlalchemy import (
     literal_column,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
 from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -79,6 +79,9 @@ class CaseType(Base):
     archive_days: Mapped[int] = mapped_column(Integer, default=180, server_default="180")
     purge_days: Mapped[int] = mapped_column(Integer, default=730, server_default="730")
     retention_decision: Mapped[str | None] = mapped_column(Text)
+    # NULL: notify on every change the submitter sees; else only when the change leaves the
+    # case in one of these statuses (arende_contracts.administration.NOTIFY_STATUSES).
+    notify_statuses: Mapped[list[str] | None] = mapped_column(ARRAY(Text))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()

@@ -4,7 +4,7 @@ One definition for the gateway's public API (refusing bad input before any inter
 case-service's internal API.
 """
 
-from typing import Annotated
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -13,6 +13,10 @@ Code = Annotated[
 ]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Days = Annotated[int, Field(ge=0, le=36500)]
+# The statuses a caseworker's change can leave a case in: a case type may notify the submitter
+# only on some of them (F-IN-4).
+NotifyStatus = Literal["assigned", "in_progress", "decided", "closed", "awaiting_submitter"]
+NOTIFY_STATUSES: tuple[str, ...] = get_args(NotifyStatus)
 
 
 class OrganizationIn(BaseModel):
@@ -54,6 +58,13 @@ class CaseTypeSettings(BaseModel):
     retention_decision: Annotated[str, StringConstraints(max_length=500)] | None = Field(
         default=None, description="The gallringsbeslut; without it nothing is purged"
     )
+    notify_statuses: Annotated[list[NotifyStatus], Field(max_length=5)] | None = Field(
+        default=None,
+        description=(
+            "Notify (by the channels on) only when a change leaves the case in one of these "
+            "statuses; null or absent: on every change the submitter sees"
+        ),
+    )
 
 
 class CaseTypeIn(CaseTypeSettings):
@@ -79,3 +90,4 @@ class CaseType(BaseModel):
     archive_days: int
     purge_days: int
     retention_decision: str | None
+    notify_statuses: list[str] | None = None

@@ -247,7 +247,12 @@ class CaseChange:
             if not event.internal:
                 rows.append(self._public_row(event))
         notified: list[str] = []
-        if self.notify and any(not e.internal for e in self.events):
+        statuses = self.loaded.case_type.notify_statuses
+        if (
+            self.notify
+            and any(not e.internal for e in self.events)
+            and (statuses is None or case.status in statuses)
+        ):
             for channel, recipient in self._recipients():
                 notified.append(recipient)
                 self.domain_events.append(

@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 
 from arende_contracts.access import Actor
 from arende_contracts.administration import (
+    NOTIFY_STATUSES,
     CaseTypeIn,
     CaseTypeSettings,
     OrganizationIn,
@@ -30,6 +31,13 @@ def _require_admin(actor: Actor, organization: str | None) -> None:
     raise HTTPException(status_code=403, detail="administrator rights required")
 
 
+def _statuses(statuses: list[str] | None) -> list[str] | None:
+    """The notifying statuses in a fixed order, none chosen meaning every status (NULL)."""
+    if not statuses:
+        return None
+    return [s for s in NOTIFY_STATUSES if s in statuses]
+
+
 def organization_out(org: Organization) -> dict[str, Any]:
     return {"id": org.id, "code": org.code, "name": org.name}
 
@@ -50,6 +58,7 @@ def case_type_out(ct: CaseType, organization: str) -> dict[str, Any]:
         "archive_days": ct.archive_days,
         "purge_days": ct.purge_days,
         "retention_decision": ct.retention_decision,
+        "notify_statuses": ct.notify_statuses,
     }
 
 
@@ -118,6 +127,7 @@ async def create_case_type(
     if org is None:
         raise HTTPException(status_code=422, detail=f"unknown organization {body.organization!r}")
     values = body.model_dump(exclude={"organization"}, exclude_none=True)
+    values["notify_statuses"] = _statuses(body.notify_statuses)
     case_type = CaseType(organization_id=org.id, **values)
     session.add(case_type)
     try:
@@ -144,8 +154,10 @@ async def update_case_type(
     case_type, org = row
     _require_admin(actor, org)
     for field, value in body.model_dump(exclude_unset=True).items():
-        if value is None and field != "retention_decision":
+        if value is None and field not in ("retention_decision", "notify_statuses"):
             raise HTTPException(status_code=422, detail=f"{field} cannot be null")
+        if field == "notify_statuses":
+            value = _statuses(value)
         setattr(case_type, field, value)
     await session.flush()
     await session.refresh(case_type)

@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException
 
 from arende_contracts.access import Actor
 from arende_contracts.administration import (
+    NOTIFY_STATUSES,
     CaseTypeIn,
     CaseTypeSettings,
     OrganizationIn,
@@ -56,6 +57,7 @@ SECTIONS = (
     ("personal", "Personal"),
     ("grupper", "Handläggargrupper"),
     ("invanare", "Invånare"),
+    ("gallring", "Gallring"),
     ("logg", "Ändringslogg"),
 )
 ROLE_LABELS = {
@@ -94,6 +96,7 @@ FIELD_LABELS = {
     "grants": "Behörigheter",
     "active": "Aktiv",
     "superuser": "Systemadministratör",
+    "notify_statuses": "Notifiera vid status",
 }
 # The change log names a case type's settings as its form does.
 CHANGE_LABELS = {**FIELD_LABELS, **{name: label for name, label, _ in CASE_TYPE_FLAGS}}
@@ -442,6 +445,8 @@ def _case_type_values(form: FormData) -> dict[str, Any]:
         archive_days=_days(form, "archive_days"),
         purge_days=_days(form, "purge_days"),
         retention_decision=_optional(form, "retention_decision"),
+        notify_statuses=[v for v in form.getlist("notify_statuses") if isinstance(v, str) and v]
+        or None,
     )
     return values
 
@@ -469,6 +474,8 @@ async def _case_type_form(
         values = dict(case_type) if case_type else dict(NEW_CASE_TYPE)
     else:  # shown again after a refusal: the boxes as they were ticked
         values = {**values, **{n: values.get(n) == "on" for n, _, _ in CASE_TYPE_FLAGS}}
+    statuses = values.get("notify_statuses") or []
+    values["notify_statuses"] = [statuses] if isinstance(statuses, str) else statuses
     return _page(
         request,
         caseworker,
@@ -478,6 +485,7 @@ async def _case_type_form(
             "case_type": case_type,
             "organizations": organizations,
             "flags": CASE_TYPE_FLAGS,
+            "notify_statuses": NOTIFY_STATUSES,
             "values": values,
         },
         errors=errors,
