@@ -79,9 +79,9 @@ class ServiceRuntime:
                     self.settings.log_format,
                 )
                 await self.relay_process.start()
-                self._monitor = asyncio.create_task(self._measure_outbox())
             else:
                 await self.outbox_relay.start()
+        self._monitor = asyncio.create_task(self._measure(), name=f"metrics:{self.service}")
         for sub in self.subscriptions:
             consumer = Consumer(self.broker, self.sessions, self.inbox, sub)
             await consumer.start()
@@ -114,7 +114,6 @@ class ServiceRuntime:
     async def database_ready(self) -> bool:
         async with self.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
-        DB_POOL_IN_USE.labels(self.service).set(self.engine.pool.checkedout())  # type: ignore[attr-defined]
         return True
 
     async def broker_ready(self) -> bool:
@@ -123,11 +122,14 @@ class ServiceRuntime:
     async def relay_ready(self) -> bool:
         return self.relay_process is None or self.relay_process.alive
 
-    async def _measure_outbox(self) -> None:
-        assert self.outbox_relay is not None
+    async def _measure(self) -> None:
+        """Keep the gauges of /metrics current: pool connections in use, and the outbox backlog
+        when the relay runs in its own process (an in-loop relay measures it itself)."""
         while True:
-            with contextlib.suppress(Exception):
-                await self.outbox_relay.measure()
+            DB_POOL_IN_USE.labels(self.service).set(self.engine.pool.checkedout())  # type: ignore[attr-defined]
+            if self.relay_process is not None and self.outbox_relay is not None:
+                with contextlib.suppress(Exception):
+                    await self.outbox_relay.measure()
             await asyncio.sleep(5)
 
     def readiness(self) -> list[tuple[str, ReadinessCheck]]:
