@@ -81,6 +81,9 @@ async def test_administrator_sets_up_an_organization_in_the_browser(
             await page.locator("#name").fill("Klagomål på buller")
             await page.get_by_label("Notifiering via e-post").check()
             await page.get_by_label("Notifiering via SMS").check()
+            notify_on = page.get_by_role("group", name="Notifiera vid status")
+            await notify_on.get_by_label("Beslutad", exact=True).check()
+            await notify_on.get_by_label("Avslutad", exact=True).check()
             await page.get_by_label("Arkivering efter antal dagar").fill("90")
             await page.get_by_label("Gallring efter antal dagar").fill("365")
             await page.get_by_label("Gallringsbeslut").fill("Gallringsbeslut MN 2026:7")
@@ -148,6 +151,7 @@ async def test_administrator_sets_up_an_organization_in_the_browser(
     assert settings["notify_email"] and settings["notify_sms"] and settings["active"]
     assert (settings["archive_days"], settings["purge_days"]) == (90, 365)
     assert settings["retention_decision"] == "Gallringsbeslut MN 2026:7"
+    assert settings["notify_statuses"] == ["decided", "closed"]
     assert user["grants"] == [
         {"organization": org, "role": "handler", "case_types": None},
         {"organization": org, "role": "reviewer", "case_types": None},
