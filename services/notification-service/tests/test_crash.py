@@ -48,6 +48,7 @@ async def start_service(
                 SMTP_TIMEOUT_SECONDS="30",
                 # Both requests in one batch: the first is sent while the second still hangs.
                 NOTIFICATION_BATCH_WAIT="0.5",
+                NOTIFICATION_CONCURRENCY="1",
                 LOG_LEVEL="WARNING",
             ),
         },

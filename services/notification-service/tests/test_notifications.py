@@ -57,7 +57,7 @@ async def service(
         sms_from="Kommunen",
     )
     app = build_app(settings)
-    async with LifespanManager(app, startup_timeout=60, shutdown_timeout=30):
+    async with LifespanManager(app, startup_timeout=120, shutdown_timeout=30):
         yield app
 
 

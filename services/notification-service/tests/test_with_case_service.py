@@ -48,8 +48,8 @@ async def services(
         )
     )
     async with (
-        LifespanManager(cases, startup_timeout=60, shutdown_timeout=30),
-        LifespanManager(notifications, startup_timeout=60, shutdown_timeout=30),
+        LifespanManager(cases, startup_timeout=120, shutdown_timeout=30),
+        LifespanManager(notifications, startup_timeout=120, shutdown_timeout=30),
     ):
         transport = httpx.ASGITransport(app=cases)
         async with httpx.AsyncClient(

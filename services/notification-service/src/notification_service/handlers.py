@@ -90,13 +90,14 @@ async def settle(
     work: Work[EventEnvelope],
     results: Sequence[Result],
     queue: QueueSpec,
-    report: bool,
+    report: list[EventEnvelope] | None,
 ) -> None:
     """Record what happened to a message's deliveries and decide the message's fate.
 
     While any delivery may still succeed (a transient fault, retries left) the message is
     retried and nothing is reported yet; the sent ones are skipped on the next attempt.
-    `report`: stage NotificationSent/Failed for case-service (submitter notifications only).
+    `report`: where to collect NotificationSent/Failed for case-service (submitter
+    notifications only; the caller stages the batch's events in one statement).
     """
     final = work.attempt >= len(queue.retry_delays)
     transient = [r for r in results if r.outcome == "transient"]
@@ -121,8 +122,8 @@ async def settle(
             NOTIFICATIONS_FAILED.labels(result.delivery.channel, reason).inc()
         refused.append((reason, result))
         events.append(_outcome_event(work.item, result, reason))
-    if report and events:
-        await stage(session, outbox, [event_row(e) for e in events])
+    if report is not None:
+        report.extend(events)
     if refused:
         reason, first = refused[0]
         log.warning(
@@ -160,8 +161,10 @@ def make_requests(
                 )
             )
         results = await deliverer.deliver([d for _, d in plans])
+        outcomes: list[EventEnvelope] = []
         for work, delivery in plans:
-            await settle(session, work, [results[delivery.id]], NOTIFICATION_REQUESTS, True)
+            await settle(session, work, [results[delivery.id]], NOTIFICATION_REQUESTS, outcomes)
+        await stage(session, outbox, [event_row(e) for e in outcomes])
 
     return Subscription(
         consumer="notification-requests",
@@ -171,6 +174,7 @@ def make_requests(
         handle=handle,
         batch_size=settings.notification_batch_size,
         batch_wait=settings.notification_batch_wait,
+        concurrency=settings.notification_concurrency,
         correlation=lambda item: item.correlation_id,
     )
 
@@ -300,7 +304,7 @@ def make_case_events(
         results = await deliverer.deliver([d for _, ds in alerts for d in ds])
         for work, deliveries in alerts:
             await settle(
-                session, work, [results[d.id] for d in deliveries], NOTIFICATION_CASE_EVENTS, False
+                session, work, [results[d.id] for d in deliveries], NOTIFICATION_CASE_EVENTS, None
             )
 
     return Subscription(

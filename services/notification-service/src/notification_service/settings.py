@@ -33,3 +33,5 @@ class NotificationSettings(PlatformSettings):
     notification_batch_size: int = 50
     # How long a batch waits for more messages before it starts (requests burst per update).
     notification_batch_wait: float = 0.02
+    # Batches of requests in flight at once: one sends while another waits for its commits.
+    notification_concurrency: int = 2
