@@ -97,6 +97,11 @@ STAFF: list[tuple[str, str, list[tuple[str, str]]]] = [
     ("sven.soder", "Sven Söder", [("socialforvaltningen", "handler")]),
     ("lars.lokaladmin", "Lars Lokaladmin", [("socialforvaltningen", "admin")]),
 ]
+# Handler groups (F-AD-3): code, name, organization, members
+GROUPS: list[tuple[str, str, str, list[str]]] = [
+    ("fardtjanst-team", "Färdtjänstgruppen", "fardtjansten", ["hanna.handlaggare", "henrik.holm"]),
+    ("socialt-stod", "Stödgruppen", "socialforvaltningen", ["selma.stod", "sven.soder"]),
+]
 FIRST = ["Carin", "Anders", "Maria", "Erik", "Sara", "Åsa", "Jöns", "Märta", "Örjan", "Lena"]
 LAST = ["Testare", "Svensson", "Nilsson", "Johansson", "Lind", "Öberg", "Åkesson", "Bäck"]
 AREAS = ["Centrum", "Hisingen", "Nordost", "Sydväst", "Majorna-Linné", "Askim-Frölunda-Högsbo"]
@@ -345,8 +350,8 @@ class Loader:
         return {"authorization": f"Bearer {response.json()['access_token']}"}
 
     async def setup(self, http: httpx.AsyncClient) -> bool:
-        """Organizations, case types and staff (kept when they exist); True when the gateway
-        offers the counter-question (Väntar på komplettering)."""
+        """Organizations, case types, staff and handler groups (kept when they exist); True
+        when the gateway offers the counter-question (Väntar på komplettering)."""
         admin = await self._token(http, self.target.admin_user, self.target.admin_password)
         self.tokens["admin"] = admin
 
@@ -369,6 +374,11 @@ class Loader:
                     "email": f"{username}@example.se",
                     "grants": [{"organization": o, "role": r} for o, r in grants],
                 },
+            )
+        for code, name, organization, members in GROUPS:
+            await post(
+                "/api/v1/admin/groups",
+                {"code": code, "name": name, "organization": organization, "members": members},
             )
         logins = await asyncio.gather(
             *(self._token(http, username, DEMO_PASSWORD) for username, _, _ in STAFF)
