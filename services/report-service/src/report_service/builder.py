@@ -202,15 +202,27 @@ class FormColumns:
             for label, section in self.headers
         ]
 
-    def values(self, form: list[dict[str, Any]] | None, lang: str) -> list[Any]:
-        values: list[Any] = [None] * len(self.headers)
+    def sparse(self, form: list[dict[str, Any]] | None, lang: str) -> list[tuple[int, str]]:
+        """The answers of one form as (column, text), adding columns for new fields: what a
+        form export keeps of a case until every column is known."""
+        self.add(form)
+        answers: list[tuple[int, str]] = []
         for section in form or []:
             title = str(section.get("section") or "")
             for field in section.get("fields") or []:
-                index = self.keys.get((title, str(field.get("key"))))
-                if index is not None:
-                    values[index] = form_text(field.get("value"), lang)
+                text = form_text(field.get("value"), lang)
+                if text is not None:
+                    answers.append((self.keys[(title, str(field.get("key")))], text))
+        return answers
+
+    def row(self, answers: list[tuple[int, str]]) -> list[Any]:
+        values: list[Any] = [None] * len(self.headers)
+        for index, text in answers:
+            values[index] = text
         return values
+
+    def values(self, form: list[dict[str, Any]] | None, lang: str) -> list[Any]:
+        return self.row(self.sparse(form, lang))
 
 
 async def build_cases(
@@ -231,18 +243,19 @@ async def build_cases(
             total = await source.count(order)
             if total > form_limit:
                 raise ReportError(limit_message(total, form_limit, lang))
-            cases: list[dict[str, Any]] = []
+            # Kept compactly (header values and the answers as (column, text)): the forms' dicts
+            # go with their page.
+            rows: list[tuple[list[Any], list[tuple[int, str]]]] = []
             fields = FormColumns()
             async for page in source.pages(order):
                 for case in page:
-                    fields.add(case.get("form"))
-                cases.extend(page)
-                await progress(len(cases))
+                    rows.append((header_values(case, lang), fields.sparse(case.get("form"), lang)))
+                await progress(len(rows))
 
             def write_all() -> SheetWriter:
                 sheet = SheetWriter(workbook, translate("Ärenden", lang), header + fields.columns())
-                for case in cases:
-                    sheet.append(header_values(case, lang) + fields.values(case.get("form"), lang))
+                for values, answers in rows:
+                    sheet.append(values + fields.row(answers))
                 save(workbook, [sheet], path)
                 return sheet
 

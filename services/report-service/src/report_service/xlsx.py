@@ -48,8 +48,10 @@ class Column:
 
 def clean_text(value: Any) -> str:
     """A value as cell text: XML-safe and within Excel's cell limit."""
-    text = _ILLEGAL.sub("", value if isinstance(value, str) else str(value))
-    return text[:MAX_CELL_TEXT]
+    text = value if isinstance(value, str) else str(value)
+    if _ILLEGAL.search(text):
+        text = _ILLEGAL.sub("", text)
+    return text if len(text) <= MAX_CELL_TEXT else text[:MAX_CELL_TEXT]
 
 
 def excel_datetime(value: datetime | str | None) -> datetime | None:
@@ -69,6 +71,9 @@ class SheetWriter:
         self.columns = list(columns)
         self.sheet: WriteOnlyWorksheet = workbook.create_sheet(title=title[:31])
         self.rows = 0
+        # One styled cell per date column, refilled for each row: openpyxl writes a row's cells
+        # during `append`, so reusing them saves a cell object and a style lookup per value.
+        self._date_cells: dict[int, WriteOnlyCell] = {}
         for index, column in enumerate(self.columns, 1):
             width = column.width or max(
                 DEFAULT_WIDTHS[column.kind], min(len(column.header) + 4, 60)
@@ -91,7 +96,7 @@ class SheetWriter:
             cell.quotePrefix = True
         return cell
 
-    def _cell(self, kind: Kind, value: Any) -> Any:
+    def _cell(self, kind: Kind, value: Any, index: int = -1) -> Any:
         if value is None or value == "":
             return None
         if kind == "text":
@@ -109,15 +114,19 @@ class SheetWriter:
             cell = WriteOnlyCell(self.sheet, value=day)
             cell.number_format = DATE_FORMAT
             return cell
-        cell = WriteOnlyCell(self.sheet, value=excel_datetime(value))
-        cell.number_format = DATETIME_FORMAT
+        cell = self._date_cells.get(index)
+        if cell is None:
+            cell = WriteOnlyCell(self.sheet, value=None)
+            cell.number_format = DATETIME_FORMAT
+            self._date_cells[index] = cell
+        cell.value = excel_datetime(value)
         return cell
 
     def append(self, values: Sequence[Any]) -> None:
         self.sheet.append(
             [
-                self._cell(column.kind, value)
-                for column, value in zip(self.columns, values, strict=True)
+                self._cell(column.kind, value, index)
+                for index, (column, value) in enumerate(zip(self.columns, values, strict=True))
             ]
         )
         self.rows += 1
