@@ -18,6 +18,7 @@ from typing import Any
 
 import ingest
 import list_search
+import notify
 from harness import print_table
 
 
@@ -96,9 +97,26 @@ def _list_search(args: argparse.Namespace) -> list[dict[str, Any]]:
     return rows
 
 
+def _notify(args: argparse.Namespace) -> list[dict[str, Any]]:
+    result = notify.main(["--count", str(args.notify_count), "--label", "run.py"])
+    s, b = result["service"], result["baseline"]
+    return [
+        {
+            "bench": "notify",
+            "measure": "notification-service e-mails end to end",
+            "value": s["rate"],
+            "unit": "e-mails/s",
+            "goal": f"≥ {notify.GOAL_RATE:,.0f}",
+            "ok": "yes" if s["rate"] >= notify.GOAL_RATE else "NO",
+        },
+        {"bench": "notify", "measure": "aiosmtplib alone", "value": b["rate"], "unit": "e-mails/s"},
+    ]
+
+
 BENCHMARKS: dict[str, Callable[[argparse.Namespace], list[dict[str, Any]]]] = {
     "ingest": _ingest,
     "list_search": _list_search,
+    "notify": _notify,
 }
 
 
@@ -110,6 +128,7 @@ def main() -> int:
         "--list-count", type=int, default=1_000_000, help="cases of list_search (cached)"
     )
     parser.add_argument("--list-seconds", type=float, default=10, help="per list scenario")
+    parser.add_argument("--notify-count", type=int, default=3_000, help="e-mails of notify")
     args = parser.parse_args()
 
     rows: list[dict[str, Any]] = []
