@@ -78,7 +78,9 @@ async def bus(
         await connection.close()
 
 
-async def publish(connection: aio_pika.abc.AbstractConnection, event: EventEnvelope) -> None:
+async def publish(
+    connection: aio_pika.abc.AbstractConnection, event: EventEnvelope, **headers: Any
+) -> None:
     channel = await connection.channel(publisher_confirms=True)
     exchange = await channel.get_exchange(EXCHANGE_INTERNAL, ensure=False)
     await exchange.publish(
@@ -87,6 +89,7 @@ async def publish(connection: aio_pika.abc.AbstractConnection, event: EventEnvel
             message_id=str(event.event_id),
             type=event.event_type,
             delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            headers=headers,
         ),
         routing_key=event.routing_key,
         mandatory=True,
@@ -178,6 +181,24 @@ async def test_refused_email_is_reported_and_dead_lettered(
     [dead] = await drain(bus, NOTIFICATION_REQUESTS.dead_letter_queue, 1)
     assert dead.headers["x-reason"] == "permanent"
     assert mailbox.to(address) == [] and mailbox.attempts[address] == 1
+
+
+async def test_a_transient_fault_on_the_last_retry_is_recorded_as_exhausted(
+    bus: Any, smtp: tuple[Mailbox, int]
+) -> None:
+    """A request as it comes back from the last delay queue (x-attempt = number of delays)."""
+    mailbox, _ = smtp
+    address = f"tired-{uuid.uuid4().hex[:6]}@testare.se"
+    mailbox.script[address] = ["451 4.3.0 Still busy"]
+    last = len(NOTIFICATION_REQUESTS.retry_delays)
+    await publish(bus, request("email", address), **{"x-attempt": last})
+
+    [reported] = await outcomes(bus, 1)
+    assert reported["event_type"] == "NotificationFailed"
+    assert reported["data"]["reason"] == "exhausted" and "451" in reported["data"]["error"]
+    [dead] = await drain(bus, NOTIFICATION_REQUESTS.dead_letter_queue, 1)
+    assert dead.headers["x-reason"] == "exhausted"
+    assert mailbox.to(address) == []
 
 
 async def test_sms_refused_by_the_gateway_is_permanent_and_a_busy_gateway_is_retried(
