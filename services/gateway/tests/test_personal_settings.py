@@ -127,3 +127,24 @@ async def test_the_submitter_sees_the_display_name_and_signature(gw: Any, scenar
         assert response.status_code == 200, response.text
         external = [e for e in response.json()["events"] if not e["internal"]]
     assert external[0]["message"] == "Vi återkommer.\n\nHälsningar, Åsa"
+
+
+async def test_group_membership_is_published(
+    gw: Any, scenario: Any, amqp: Any, staff_events: str
+) -> None:
+    staff = await gw.staff([{"organization": scenario.organization, "role": "handler"}])
+    await published(amqp, staff.username)
+    code = f"grp-{staff.username[-8:]}"
+    response = await gw.admin(
+        "POST",
+        "/api/v1/admin/groups",
+        json={
+            "code": code,
+            "name": "Färdtjänstgruppen",
+            "organization": scenario.organization,
+            "members": [staff.username],
+        },
+    )
+    assert response.status_code == 201, response.text
+    [event] = await published(amqp, staff.username)
+    assert event["groups"] == [code]

@@ -23,6 +23,7 @@ from gateway.case_client import CaseServiceClient
 from gateway.errors import AppError
 from gateway.groups.schemas import GroupIn, GroupMember, GroupOut, GroupPatch
 from gateway.models import StaffGrant, StaffGroup, StaffUser
+from gateway.personal.service import publish_members
 from gateway.users.service import ADMIN_REQUIRED, administered_organizations, may_administer
 
 log = logging.getLogger(__name__)
@@ -154,6 +155,7 @@ async def create_group(
     except IntegrityError as exc:
         raise AppError(409, GROUP_EXISTS, code=body.code) from exc
     out = group_out(group)
+    await publish_members(session, out.members)
     record(
         session,
         actor,
@@ -185,6 +187,7 @@ async def update_group(
         details["name"] = [before.name, after.name]
     if before.members != after.members:
         details["members"] = [before.members, after.members]
+        await publish_members(session, {*before.members, *after.members})
     if details:
         record(session, actor, "group.update", code, group.organization, details)
     return after
@@ -202,8 +205,10 @@ async def delete_group(session: AsyncSession, actor: Actor, code: str) -> None:
         group.organization,
         {"name": group.name, "members": [m.username for m in group.members]},
     )
+    members = [m.username for m in group.members]
     await session.delete(group)
     await session.flush()
+    await publish_members(session, members)
 
 
 async def assignable_groups(session: AsyncSession, organization: str) -> list[dict[str, str]]:

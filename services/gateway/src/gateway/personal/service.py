@@ -5,11 +5,13 @@ StaffSettingsChanged through the outbox, in the same transaction: notification-s
 replica of it to decide who gets an alert (docs/decisions/0011-notifications.md).
 """
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
 
 from arende_contracts.events import StaffSettingsChanged
 from arende_platform.logging import correlation_id
@@ -117,3 +119,18 @@ async def publish_staff(session: AsyncSession, user: StaffUser) -> None:
         },
     )
     await stage(session, outbox, [event_row(event)])
+
+
+async def publish_members(session: AsyncSession, usernames: Iterable[str]) -> None:
+    """Publish the accounts whose group membership changed (read anew after the flush)."""
+    names = set(usernames)
+    if not names:
+        return
+    users = await session.scalars(
+        select(StaffUser)
+        .where(StaffUser.username.in_(names))
+        .options(selectinload(StaffUser.groups), selectinload(StaffUser.grants))
+        .execution_options(populate_existing=True)
+    )
+    for user in users.all():
+        await publish_staff(session, user)
