@@ -10,6 +10,7 @@ import contextlib
 import json
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -262,24 +263,30 @@ async def build_cases(
             sheet = await asyncio.to_thread(write_all)
             count = sheet.rows
         else:
-            sheet = SheetWriter(workbook, translate("Ärenden", lang), header)
+            # One thread writes the whole workbook: lxml's incremental writer keeps native
+            # state per thread, and handing it from thread to thread grows the process's memory.
+            loop = asyncio.get_running_loop()
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="report-writer") as writer:
+                sheet = await loop.run_in_executor(
+                    writer, SheetWriter, workbook, translate("Ärenden", lang), header
+                )
 
-            def write_page(page: list[dict[str, Any]]) -> None:
-                for case in page:
-                    sheet.append(header_values(case, lang))
+                def write_page(page: list[dict[str, Any]]) -> None:
+                    for case in page:
+                        sheet.append(header_values(case, lang))
 
-            try:
-                async for page in source.pages(order):
-                    await asyncio.to_thread(write_page, page)
-                    count += len(page)
-                    await progress(count)
-            except BaseException:
-                # Close the half-written stream (lxml complains if it is only collected); the
-                # file is thrown away with the temporary folder.
-                with contextlib.suppress(Exception):
-                    save(workbook, [sheet], path)
-                raise
-            await asyncio.to_thread(save, workbook, [sheet], path)
+                try:
+                    async for page in source.pages(order):
+                        await loop.run_in_executor(writer, write_page, page)
+                        count += len(page)
+                        await progress(count)
+                except BaseException:
+                    # Close the half-written stream (lxml complains if it is only collected);
+                    # the file is thrown away with the temporary folder.
+                    with contextlib.suppress(Exception):
+                        await loop.run_in_executor(writer, save, workbook, [sheet], path)
+                    raise
+                await loop.run_in_executor(writer, save, workbook, [sheet], path)
         return Built(data=path.read_bytes(), case_count=count)
 
 
