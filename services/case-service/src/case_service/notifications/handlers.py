@@ -28,10 +28,16 @@ def timeline_entry(event: EventEnvelope) -> tuple[str, str]:
             f"Notifiering via {channel}",
             f"Notifiering har skickats via {channel} till {data.recipient}.",
         )
+    reason = data.reason
+    error = data.error.removeprefix(f"{reason}: ") if reason else data.error
+    why = (
+        f"efter {data.attempts} försök"
+        if reason == "exhausted"
+        else "mottagaren eller servern avvisade den"
+    )
     return (
         f"Notifiering via {channel} misslyckades",
-        f"Notifiering kunde inte skickas via {channel} till {data.recipient} "
-        f"({data.attempts} försök): {data.error}",
+        f"Notifiering kunde inte skickas via {channel} till {data.recipient}, {why} ({error}).",
     )
 
 
