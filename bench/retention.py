@@ -162,9 +162,17 @@ async def load_cases(dsn: str, count: int, fresh: int) -> float:
 
 
 async def read_list(
-    http: httpx.AsyncClient, stop: asyncio.Event, latencies: list[float], errors: list[str]
+    http: httpx.AsyncClient,
+    stop: asyncio.Event,
+    latencies: list[float],
+    errors: list[str],
+    rate: float = 0.0,
 ) -> None:
+    """One caseworker reading the first page of Alla ärenden again and again; with `rate`,
+    at most that many requests a second (a person's pace), else back to back."""
     while not stop.is_set():
+        if rate and latencies:
+            await asyncio.sleep(max(0.0, 1 / rate - latencies[-1] / 1000))
         started = time.perf_counter()
         try:
             response = await http.get("/internal/cases", params={"view": "all", "limit": 25})
@@ -217,7 +225,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
                 before: list[float] = []
                 errors: list[str] = []
                 readers = [
-                    asyncio.create_task(read_list(http, stop, before, errors))
+                    asyncio.create_task(read_list(http, stop, before, errors, args.rate))
                     for _ in range(args.readers)
                 ]
                 await asyncio.sleep(args.warmup)
@@ -227,7 +235,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
                 stop = asyncio.Event()
                 during: list[float] = []
                 readers = [
-                    asyncio.create_task(read_list(http, stop, during, errors))
+                    asyncio.create_task(read_list(http, stop, during, errors, args.rate))
                     for _ in range(args.readers)
                 ]
                 async with httpx.AsyncClient(
@@ -274,6 +282,8 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         "list_before": summary(before),
         "list_during": summary(during),
         "list_errors": len(errors),
+        "readers": args.readers,
+        "rate_per_reader": args.rate,
     }
     return result
 
@@ -287,6 +297,9 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=100_000)
     parser.add_argument("--fresh", type=int, default=20_000)
     parser.add_argument("--readers", type=int, default=2)
+    parser.add_argument(
+        "--rate", type=float, default=0.0, help="requests/s per reader (0: back to back)"
+    )
     parser.add_argument("--warmup", type=float, default=5.0)
     parser.add_argument("--drain-timeout", type=float, default=300.0)
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")

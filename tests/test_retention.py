@@ -397,6 +397,21 @@ async def test_dry_run_then_archive_and_purge_across_services(
     for case_id in refused_cases:
         assert withdrawn[case_id] == {"archived"}
 
+    # The agreed metrics (alerts are written against these names).
+    async with httpx.AsyncClient(base_url=installation.url("retention-service")) as client:
+        metrics = (await client.get("/metrics")).text
+    values = {
+        line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1])
+        for line in metrics.splitlines()
+        if line.startswith("retention_")
+    }
+    assert values["retention_archived_total"] == 14
+    assert values["retention_purged_total"] == 12
+    assert values['retention_runs_total{dry_run="true",outcome="succeeded"}'] == 1
+    assert values['retention_runs_total{dry_run="false",outcome="succeeded"}'] == 3
+    assert values["retention_run_duration_seconds_count"] == 4
+    assert values["retention_last_success_timestamp_seconds"] > 0
+
 
 async def test_only_administrators_run_retention_or_place_holds(
     installation: Installation, api: httpx.AsyncClient
@@ -472,6 +487,10 @@ async def test_a_run_killed_mid_way_is_resumed_at_restart_with_correct_counts(
     mass = rule(run, "massgallring")
     assert (mass["archived"], mass["purged"], mass["skipped"]) == (len(cases), len(cases), 0)
     assert await progress() == (0, 0)  # the plan is forgotten once the run is logged
+    async with httpx.AsyncClient(base_url=installation.url("retention-service")) as client:
+        metrics = (await client.get("/metrics")).text
+    # The restarted process counts what it did itself; its last success is the resumed run.
+    assert "retention_last_success_timestamp_seconds 0.0" not in metrics
     for case_id in list(cases)[:5]:
         assert (await api.get(f"/api/v1/cases/{case_id}")).status_code == 404
     listed = (
@@ -511,18 +530,22 @@ async def test_administrators_see_the_run_log_on_the_gallring_page(
             data={"username": ADMIN, "password": PASSWORD, "csrf_token": token, "next": "/"},
         )
         assert login.status_code == 303, login.text
-        page = await web.get("/admin/gallring")
+        page = await web.get("/administration/gallring")
         assert page.status_code == 200
         for label in ("Gallring", "Körningar", "Arkiverade", "Gallrade", "Kvarhållna"):
             assert label in page.text
         csrf = page.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
         runs_before = len((await api.get("/api/v1/admin/retention/runs")).json())
-        started = await web.post("/admin/gallring", data={"csrf_token": csrf, "mode": "dry"})
+        started = await web.post(
+            "/administration/gallring", data={"csrf_token": csrf, "mode": "dry"}
+        )
         assert started.status_code == 303
         after = (await web.get(started.headers["location"])).text
         assert "Körningen är klar." in after and "Provkörning" in after
         runs = (await api.get("/api/v1/admin/retention/runs")).json()
         assert len(runs) == runs_before + 1 and runs[0]["dry_run"] is True
         assert runs[0]["requested_by"] == ADMIN
-        forged = await web.post("/admin/gallring", data={"csrf_token": "fel", "mode": "real"})
+        forged = await web.post(
+            "/administration/gallring", data={"csrf_token": "fel", "mode": "real"}
+        )
         assert forged.status_code == 403

@@ -49,6 +49,7 @@ def build_app(settings: RetentionSettings | None = None) -> FastAPI:
                     settings.retention_concurrency,
                 )
                 app.state.retention = retention
+                await retention.restore_last_success()
                 scheduler = Scheduler(retention, schedule)
                 await scheduler.start()
                 try:

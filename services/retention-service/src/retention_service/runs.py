@@ -468,6 +468,19 @@ class Retention:
             results.append(await self.execute(run_id))
         return results
 
+    async def restore_last_success(self) -> None:
+        """Set the last-success gauge from the log, so a restart does not look like a failure."""
+        async with self.sessions() as session:
+            last = (
+                await session.execute(
+                    select(func.max(Run.finished_at)).where(
+                        Run.status == "succeeded", Run.dry_run.is_(False)
+                    )
+                )
+            ).scalar_one_or_none()
+        if last is not None:
+            metrics.LAST_SUCCESS.set(last.timestamp())
+
     # --- reading the log -------------------------------------------------------------------
 
     async def describe(self, run_id: UUID) -> dict[str, Any]:

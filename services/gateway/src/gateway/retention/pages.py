@@ -12,11 +12,12 @@ from gateway.case_actions.endpoints import posted_form
 from gateway.errors import AppError, error_message, request_language
 from gateway.retention import client
 from gateway.retention.endpoints import ADMIN_REQUIRED, RUN_TIMEOUT, is_admin
+from gateway.web.admin import BASE, SECTIONS
 from gateway.web.rendering import render
 
 router = APIRouter(include_in_schema=False)
 
-PAGE = "/admin/gallring"
+PAGE = f"{BASE}/gallring"
 INVALID_FORM = "Formuläret har gått ut eller skickades från en annan sida. Försök igen."
 RUN_STATUS = {"running": "Pågår", "succeeded": "Klar", "failed": "Misslyckad"}
 
@@ -43,7 +44,18 @@ async def retention_page(request: Request, caseworker: WebCaseworker) -> Respons
     return render(
         request,
         "retention_runs.html",
-        {"runs": runs, "run_status": RUN_STATUS, "done": request.query_params.get("klar")},
+        {
+            "runs": runs,
+            "run_status": RUN_STATUS,
+            "done": request.query_params.get("klar"),
+            # The administration's navigation (web/admin.py), with this page as its section.
+            "sections": SECTIONS,
+            "section": "gallring",
+            "base": BASE,
+            "errors": [],
+            "notice": None,
+            "nav_current": "administration",
+        },
         caseworker=caseworker,
     )
 
