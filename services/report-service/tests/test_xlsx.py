@@ -1,13 +1,25 @@
 """Workbooks as Excel reads them: types, dates, frozen header, filter, sizes, and no formula
 ever made from user data (F-RE-7)."""
 
+import io
+import uuid
 import zipfile
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import openpyxl
+import pytest
 
-from report_service.builder import FormColumns, form_text, header_values
+from arende_contracts.events import ReportRequestedData
+from report_service.builder import (
+    FormColumns,
+    ReportError,
+    build_cases,
+    form_text,
+    header_values,
+)
 from report_service.xlsx import Column, SheetWriter, new_workbook, save
 
 INJECTIONS = [
@@ -123,3 +135,73 @@ def test_header_values_of_an_anonymous_case() -> None:
     }
     values = header_values(case, "sv")
     assert values[3] == "Behandlas" and values[6] == "Anonym"
+
+
+class _Source:
+    """Case pages in memory, as case-service's export API would give them."""
+
+    def __init__(self, cases: list[dict[str, Any]]) -> None:
+        self.cases = cases
+
+    async def count(self, order: Any) -> int:
+        return len(self.cases)
+
+    async def pages(self, order: Any) -> AsyncIterator[list[dict[str, Any]]]:
+        for first in range(0, len(self.cases), 2):
+            yield self.cases[first : first + 2]
+
+
+def _order(**data: Any) -> ReportRequestedData:
+    return ReportRequestedData(
+        report_id=uuid.uuid4(),
+        kind="cases",
+        ordered_by="hanna",
+        case_type="flexlinjen",
+        name="x",
+        **data,
+    )
+
+
+def _cases(n: int) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": i,
+            "title": f"Ärende {i}",
+            "status": "submitted",
+            "submitted_at": "2026-11-24T09:15:00+00:00",
+            "updated_at": "2026-11-24T09:15:00+00:00",
+            "form": [{"section": "", "fields": [{"key": "a", "label": "A", "value": "x"}]}],
+        }
+        for i in range(1, n + 1)
+    ]
+
+
+async def _no_progress(done: int) -> None:
+    return None
+
+
+@pytest.mark.asyncio
+async def test_the_worker_counts_again_and_refuses_above_the_limit() -> None:
+    with pytest.raises(ReportError) as refused:
+        await build_cases(_order(include_form_data=True), _Source(_cases(6)), _no_progress, 5)
+    assert refused.value.reason == (
+        "Din sökning genererade 6 träffar vilket överskrider det maximalt tillåtna 5. "
+        "Vänligen justera datumintervallet för att reducera antalet träffar."
+    )
+    built = await build_cases(_order(include_form_data=True), _Source(_cases(5)), _no_progress, 5)
+    assert built.case_count == 5
+
+
+@pytest.mark.asyncio
+async def test_an_english_order_has_english_headers_and_statuses() -> None:
+    seen: list[int] = []
+
+    async def progress(done: int) -> None:
+        seen.append(done)
+
+    built = await build_cases(_order(language="en"), _Source(_cases(3)), progress, 5000)
+    ws = openpyxl.load_workbook(io.BytesIO(built.data))["Cases"]
+    rows = list(ws.iter_rows(values_only=True))
+    assert rows[0][:4] == ("Case id", "Case type", "Title", "Status")
+    assert rows[1][3] == "Submitted" and len(rows) == 4
+    assert seen == [2, 3]  # progress after every page
