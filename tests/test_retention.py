@@ -316,6 +316,23 @@ async def test_dry_run_then_archive_and_purge_across_services(
     numbers = sorted(purged_cases.values())
     assert set(await find_traces(retention_env, forms(numbers))) >= set(numbers)  # scan works
 
+    async def statistics() -> dict[str, dict[str, int]]:
+        rows = (await api.get("/api/v1/statistics")).json()["rows"]
+        return {r["case_type"]: r for r in rows}
+
+    async def counted(expected: dict[str, dict[str, int]]) -> bool:
+        stats = await statistics()
+        return all(
+            all(stats.get(t, {}).get(k) == v for k, v in counts.items())
+            for t, counts in expected.items()
+        )
+
+    before = {
+        "gallras": {"submitted": 12, "total": 12},
+        "utan-beslut": {"submitted": 2, "total": 2},
+    }
+    await eventually(lambda: counted(before), timeout=30, interval=0.3)
+
     dry = await api.post("/api/v1/admin/retention/run", json={"dry_run": True})
     assert dry.status_code == 200, dry.text
     dry_run = dry.json()
@@ -382,6 +399,13 @@ async def test_dry_run_then_archive_and_purge_across_services(
         )
 
     await eventually(confirmed, timeout=60, interval=0.5)
+    # Statistics count the same cases before and after: purged ones as Gallrad (F-RE-4).
+    after = {
+        "gallras": {"purged": 12, "total": 12},
+        "utan-beslut": {"archived": 2, "total": 2},
+        "farsk": {"submitted": 1, "total": 1},
+    }
+    await eventually(lambda: counted(after), timeout=30, interval=0.3)
     assert await find_traces(retention_env, forms(numbers)) == {}
 
     # The citizen portal was told: withdrawn when archived, and again when purged.
