@@ -332,6 +332,21 @@ async def test_a_stuck_job_is_taken_up_again_and_finally_fails(report_app: FastA
     second = await finished(report_app, retried, timeout=10)  # taken up again and built
     assert second.status == "done" and second.attempts == 2
 
+    await worker.housekeeping()
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=report_app), base_url="http://report"
+    ) as http:
+        metrics = (await http.get("/metrics")).text
+    for name in (
+        'reports_requested_total{kind="cases"}',
+        'reports_completed_total{kind="statistics"}',
+        'reports_failed_total{kind="statistics"}',
+        'report_duration_seconds_count{kind="cases"}',
+        "reports_pending 0.0",
+        "report_oldest_pending_age_seconds 0.0",
+    ):
+        assert name in metrics, name
+
 
 async def test_finished_reports_are_deleted_after_the_retention_days(report_app: FastAPI) -> None:
     worker = report_app.state.worker
