@@ -47,6 +47,7 @@ def build_app(settings: RetentionSettings | None = None) -> FastAPI:
                     CaseServiceClient(client, settings.internal_api_token),
                     settings.retention_batch_size,
                     settings.retention_concurrency,
+                    settings.confirming_services,
                 )
                 app.state.retention = retention
                 await retention.restore_last_success()

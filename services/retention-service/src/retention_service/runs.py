@@ -80,12 +80,15 @@ class Retention:
         case_service: CaseServiceClient,
         batch_size: int,
         concurrency: int = 1,
+        confirming_services: Sequence[str] = (),
     ) -> None:
         self.engine = engine
         self.sessions = sessions
         self.case_service = case_service
         self.batch_size = batch_size
         self.concurrency = concurrency
+        # Shown with 0 until they confirm, so a service that never does stands out.
+        self.confirming_services = list(confirming_services)
 
     # --- the lock ------------------------------------------------------------------------
 
@@ -537,7 +540,13 @@ class Retention:
                 "error": r.error,
                 "rules": rules[r.id],
                 "confirmations": (
-                    {} if r.dry_run else {"case-service": r.purged, **confirmations[r.id]}
+                    {}
+                    if r.dry_run
+                    else {
+                        "case-service": r.purged,
+                        **dict.fromkeys(self.confirming_services, 0),
+                        **confirmations[r.id],
+                    }
                 ),
             }
             for r in runs
