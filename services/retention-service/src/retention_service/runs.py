@@ -453,9 +453,12 @@ class Retention:
     async def resume_interrupted(self) -> list[dict[str, Any]]:
         """Finish real runs a crash left running (the caller holds the lock)."""
         async with self.sessions() as session, session.begin():
+            # A dry run, or a run stopped before its plan was saved (rules and items are saved
+            # together), has nothing to resume: it is logged as interrupted.
+            planned = select(RunRule.run_id).where(RunRule.run_id == Run.id).exists()
             await session.execute(
                 update(Run)
-                .where(Run.status == "running", Run.dry_run.is_(True))
+                .where(Run.status == "running", Run.dry_run.is_(True) | ~planned)
                 .values(status="failed", error="interrupted", finished_at=func.now())
             )
             pending = list(
