@@ -29,6 +29,7 @@ from arende_contracts.external import (
     PublicCaseWithdrawn,
 )
 from arende_contracts.statuses import CaseStatus
+from arende_platform.outbox import event_row, message_row
 from case_service.models import AccessLogEntry, Case, CaseEvent, CaseType, Organization, outbox
 from case_service.retention.schemas import ArchiveOut, DueOut, PurgeOut, RetentionRule
 
@@ -101,30 +102,17 @@ async def due(
 def _withdrawn_row(
     case_id: int, submission_id: Any, reason: str, at: datetime, cid: str | None
 ) -> dict[str, Any]:
-    payload = PublicCaseWithdrawn(
-        submission_id=submission_id, case_id=case_id, reason=reason, occurred_at=at
+    """`case.withdrawn` for the citizen portal (docs/integration.md)."""
+    return message_row(
+        event_id=uuid4(),
+        exchange=EXCHANGE_PUBLIC,
+        routing_key=ROUTING_PUBLIC_CASE_WITHDRAWN,
+        event_type="case.withdrawn",
+        payload=PublicCaseWithdrawn(
+            submission_id=submission_id, case_id=case_id, reason=reason, occurred_at=at
+        ),
+        correlation=cid,
     )
-    return {
-        "event_id": uuid4(),
-        "exchange": EXCHANGE_PUBLIC,
-        "routing_key": ROUTING_PUBLIC_CASE_WITHDRAWN,
-        "event_type": "case.withdrawn",
-        "body": payload.model_dump_json().encode(),
-        "headers": {},
-        "correlation_id": cid,
-    }
-
-
-def _event_row(event: Any) -> dict[str, Any]:
-    return {
-        "event_id": event.event_id,
-        "exchange": "arende.events",
-        "routing_key": event.routing_key,
-        "event_type": event.event_type,
-        "body": event.model_dump_json().encode(),
-        "headers": {},
-        "correlation_id": event.correlation_id,
-    }
 
 
 def _ids(values: Sequence[int]) -> Any:
@@ -212,7 +200,7 @@ async def archive(session: AsyncSession, ids: Sequence[int], before: datetime) -
                     "archived_at": now,
                 },
             )
-            rows.append(_event_row(event))
+            rows.append(event_row(event))
             rows.append(_withdrawn_row(i, f.submission_id, "archived", now, f.correlation_id))
         await session.execute(insert(outbox), rows)
     skipped = [i for i in wanted if i not in done and i not in already]
@@ -282,7 +270,7 @@ async def purge(session: AsyncSession, ids: Sequence[int], before: datetime) -> 
                 "purged_at": now,
             },
         )
-        out.append(_event_row(event))
+        out.append(event_row(event))
         out.append(_withdrawn_row(i, f.submission_id, "purged", now, f.correlation_id))
     await session.execute(insert(outbox), out)
     return PurgeOut(purged=due_ids, already=already, skipped=skipped)
