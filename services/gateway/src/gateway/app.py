@@ -75,16 +75,19 @@ def build_app(
         async for _ in runtime.lifespan():
             await ensure_bootstrap_admin(runtime.sessions, passwords, settings)
             timeout = settings.case_service_timeout
-            async with httpx.AsyncClient(
-                base_url=settings.service_url("case_service"),
-                transport=case_service_transport,
-                timeout=httpx.Timeout(timeout, connect=min(timeout, 3.0)),
-                limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
-            ) as client, httpx.AsyncClient(
-                base_url=settings.service_url("report_service"),
-                transport=report_service_transport,
-                timeout=httpx.Timeout(timeout, connect=min(timeout, 3.0)),
-            ) as report_client:
+            async with (
+                httpx.AsyncClient(
+                    base_url=settings.service_url("case_service"),
+                    transport=case_service_transport,
+                    timeout=httpx.Timeout(timeout, connect=min(timeout, 3.0)),
+                    limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+                ) as client,
+                httpx.AsyncClient(
+                    base_url=settings.service_url("report_service"),
+                    transport=report_service_transport,
+                    timeout=httpx.Timeout(timeout, connect=min(timeout, 3.0)),
+                ) as report_client,
+            ):
                 app.state.case_service = CaseServiceClient(client, settings.internal_api_token)
                 app.state.report_service = ReportServiceClient(
                     report_client, settings.internal_api_token

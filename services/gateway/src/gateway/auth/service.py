@@ -41,6 +41,8 @@ def actor_for(user: StaffUser) -> Actor:
     return Actor(
         username=user.username,
         name=user.name,
+        display_name=user.display_name or "",
+        signature=user.signature or "",
         superuser=user.superuser,
         grants=[
             Grant(
