@@ -47,6 +47,15 @@ class Base(DeclarativeBase):
 
 outbox = outbox_table(Base.metadata)
 inbox = inbox_table(Base.metadata)
+# A purge searches the unpublished outbox for the purged personnummer (case_service.retention);
+# a retention run's own messages, most of the outbox during a run, never carry one and are left
+# out of this index, which the search reads instead of the whole table (migration 0008).
+RETENTION_OWN_MESSAGES = ("CaseArchived", "CasePurged", "case.withdrawn")
+Index(
+    "ix_outbox_not_retention",
+    outbox.c.id,
+    postgresql_where=outbox.c.event_type.notin_(RETENTION_OWN_MESSAGES),
+)
 
 
 class Organization(Base):
@@ -278,6 +287,15 @@ class Attachment(Base):
     storage_key: Mapped[str] = mapped_column(Text, unique=True)
     source: Mapped[str] = mapped_column(Text)  # "submission", "caseworker", "citizen"
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+# A purge deletes timeline events; each sets attachments.event_id to NULL where referenced,
+# which without this index reads the whole table per event (migration 0008).
+Index(
+    "ix_attachments_event",
+    Attachment.event_id,
+    postgresql_where=Attachment.event_id.is_not(None),
+)
 
 
 class AttachmentBlob(Base):
