@@ -35,6 +35,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from harness import (
     BenchEnv,
+    CpuMeter,
     Service,
     append_result,
     checkpoint,
@@ -60,6 +61,15 @@ def personal_number(serial: int) -> str:
         value = int(digit) * (2 if i % 2 == 0 else 1)
         total += value - 9 if value > 9 else value
     return f"{day.year // 100}{base}{(10 - total % 10) % 10}"
+
+
+def children(pid: int) -> list[int]:
+    """Child processes of `pid` (a service's outbox relay, its PDF worker)."""
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(c) for c in f.read().split()]
+    except FileNotFoundError:
+        return []
 
 
 def service(name: str, env: BenchEnv, port: int, extra: dict[str, str]) -> Service:
@@ -238,6 +248,14 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
                     asyncio.create_task(read_list(http, stop, during, errors, args.rate))
                     for _ in range(args.readers)
                 ]
+                parts = {
+                    "case-service": [case.pid],
+                    "relays": [*children(case.pid), *children(retention.pid)],
+                    "retention-service": [retention.pid],
+                }
+                meters = {name: CpuMeter(pids) for name, pids in parts.items()}
+                for meter in meters.values():
+                    meter.start()
                 async with httpx.AsyncClient(
                     base_url=f"http://127.0.0.1:{retention_port}",
                     headers={"x-internal-token": TOKEN},
@@ -246,6 +264,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
                     started = time.monotonic()
                     answer = await control.post("/internal/runs", json={"dry_run": False})
                     run_s = time.monotonic() - started
+                cores = {name: meter.stop() for name, meter in meters.items()}
                 stop.set()
                 await asyncio.gather(*readers)
                 answer.raise_for_status()
@@ -282,6 +301,11 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         "list_before": summary(before),
         "list_during": summary(during),
         "list_errors": len(errors),
+        # Average cores used during the run (2.0 = the whole machine).
+        "cores": {
+            **{k: v for k, v in cores["case-service"].items() if k != "process"},
+            **{name: c["process"] for name, c in cores.items()},
+        },
         "readers": args.readers,
         "rate_per_reader": args.rate,
     }
@@ -317,6 +341,10 @@ def main() -> None:
         {"what": "list p50/p95/max during (ms)", "value": _triple(result["list_during"])},
         {"what": "list requests during", "value": result["list_during"]["requests"]},
         {"what": "list errors", "value": result["list_errors"]},
+        {
+            "what": "cores during the run",
+            "value": ", ".join(f"{k} {v}" for k, v in result["cores"].items()),
+        },
     ]
     print_table(rows, [("what", "what"), ("value", "value")])
     append_result("retention", result)
