@@ -59,7 +59,8 @@ async def test_broker_killed_during_intake_loses_and_duplicates_nothing(node: Ra
     )
     app = build_app(settings)
     try:
-        async with LifespanManager(app, startup_timeout=60, shutdown_timeout=30):
+        # Shutdown waits for in-flight batches (form PDFs among them): generous under a loaded CI.
+        async with LifespanManager(app, startup_timeout=60, shutdown_timeout=120):
             runtime: Any = app.state.runtime
             async with httpx.AsyncClient(
                 transport=httpx.ASGITransport(app=app), base_url="http://cs", headers=HEADERS

@@ -45,27 +45,33 @@ async def test_submission_becomes_a_case_seen_through_the_gateway(
         token = await api.post("/api/v1/token", data={"username": ADMIN, "password": PASSWORD})
         assert token.status_code == 200, token.text
         api.headers["authorization"] = f"Bearer {token.json()['access_token']}"
+        # An organization and case type of this test's own: others share the installation.
         org = await api.post(
-            "/api/v1/admin/organizations", json={"code": "trafikkontoret", "name": "Trafikkontoret"}
+            "/api/v1/admin/organizations",
+            json={"code": "skelettkontoret", "name": "Skelettkontoret"},
         )
         assert org.status_code == 201, org.text
         case_type = await api.post(
             "/api/v1/admin/case-types",
             json={
-                "code": "flexlinjen",
+                "code": "skelett-flexlinjen",
                 "name": "Anmälan till flexlinjen",
-                "organization": "trafikkontoret",
+                "organization": "skelettkontoret",
             },
         )
         assert case_type.status_code == 201, case_type.text
 
-        body = sample_submission()
+        body = sample_submission("skelett-flexlinjen")
         connection = await aio_pika.connect_robust(skeleton_env.rabbitmq_url)
         async with connection:
             await publish_json(connection, EXCHANGE_ESERVICE, ROUTING_SUBMISSION_CREATED, body)
 
         async def listed() -> dict[str, Any] | None:
-            page = (await api.get("/api/v1/cases", params={"view": "all"})).json()
+            page = (
+                await api.get(
+                    "/api/v1/cases", params={"view": "all", "case_type": "skelett-flexlinjen"}
+                )
+            ).json()
             return page if page["total"] >= 1 else None
 
         page = await eventually(listed, timeout=20)
