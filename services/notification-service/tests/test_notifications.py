@@ -271,6 +271,7 @@ async def test_staff_alerts_follow_personal_settings(
             data={
                 **facts,
                 "case_id": 9001,
+                "case_type_name": "Anmälan till flexlinjen",
                 "submission_id": uuid.uuid4(),
                 "status": "awaiting_handling",
                 "submitter_kind": "citizen",
@@ -280,6 +281,7 @@ async def test_staff_alerts_follow_personal_settings(
     )
     [alert] = await eventually(lambda: _async(mailbox.to(wants)))
     assert alert["Subject"] == "Nytt ärende 9001"
+    assert "ärendetyp Anmälan till flexlinjen" in alert.get_content()  # the name, not the code
     assert VALID_PERSONAL_NUMBER not in alert.as_string()
     await publish(
         bus,

@@ -209,13 +209,15 @@ async def staff_alerts(session: AsyncSession, event: EventEnvelope) -> list[Deli
     chosen: list[StaffMember] = []
     if isinstance(event, CaseSubmitted):
         kind = "new_case"
-        text = texts.staff_new_case(data.case_id, data.case_type, data.organization)
+        text = texts.staff_new_case(
+            data.case_id, data.case_type_name or data.case_type, data.organization
+        )
         chosen = [
             m for m in members if m.alert_new_case and covers(m, data.organization, data.case_type)
         ]
     else:
         kind = "assigned"
-        text = texts.staff_assigned(data.case_id, data.case_type, data.group)
+        text = texts.staff_assigned(data.case_id, data.case_type_name or data.case_type, data.group)
         chosen = [
             m
             for m in members

@@ -24,6 +24,8 @@ class CaseSubmittedData(_Data):
     case_id: int
     submission_id: UUID
     case_type: str
+    # The case type's name at the time (for texts such as staff alerts); absent in older events.
+    case_type_name: str | None = None
     organization: str
     status: CaseStatus
     submitter_kind: str
@@ -37,6 +39,7 @@ class CaseSubmittedData(_Data):
 class CaseAssignedData(_Data):
     case_id: int
     case_type: str
+    case_type_name: str | None = None
     organization: str
     handler: str | None = None
     group: str | None = None

@@ -152,6 +152,7 @@ class CaseChange:
                 **self.envelope_base(),
                 data={
                     **self.facts(),
+                    "case_type_name": self.loaded.case_type.name,
                     "handler": handler,
                     "group": group,
                     "assigned_by": self.by,

@@ -188,6 +188,7 @@ def make_intake(settings: CaseServiceSettings) -> Subscription[Submission]:
                     "case_id": case_id,
                     "submission_id": s.submission_id,
                     "case_type": case_type.code,
+                    "case_type_name": case_type.name,
                     "organization": org_code,
                     "status": CaseStatus.SUBMITTED,
                     "submitter_kind": s.submitter.kind,

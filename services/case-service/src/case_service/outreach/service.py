@@ -221,6 +221,7 @@ async def _record_new(
                     occurred_at=now,
                     data={
                         **facts,
+                        "case_type_name": case_type.name,
                         "submission_id": submission_id,
                         "status": CaseStatus.AWAITING_SUBMITTER,
                         "submitter_kind": "citizen",
