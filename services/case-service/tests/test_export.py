@@ -60,7 +60,15 @@ async def test_export_pages_count_scope_and_access_log(
     archived = await case_client.get(
         "/internal/cases/export/count", params={**params, "archived": "true"}, headers=_as(handler)
     )
-    assert archived.json()["count"] == 0
+    # Other tests of the module share the case type and may archive some of its cases;
+    # none of this test's three is archived, so they are not counted there.
+    archived_ids = await case_client.get(
+        "/internal/cases/export",
+        params={**params, "archived": "true", "limit": 1000},
+        headers=_as(handler),
+    )
+    assert archived.json()["count"] == len(archived_ids.json()["items"])
+    assert not set(ids) & {item["id"] for item in archived_ids.json()["items"]}
     later = await case_client.get(
         "/internal/cases/export/count",
         params={**params, "date_from": "2030-01-01T00:00:00+00:00"},
