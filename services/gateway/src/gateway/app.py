@@ -1,12 +1,14 @@
 """gateway: the caseworker web UI, staff login and permissions, and the public JSON API."""
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from arende_platform.runtime import ServiceRuntime
 from arende_platform.web import create_app
@@ -46,6 +48,46 @@ SERVICE = "gateway"
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 log = logging.getLogger(__name__)
+
+
+class RememberLanguage:
+    """`?lang=en` on any page switches the UI language and keeps the choice in a cookie.
+
+    Plain ASGI: a request without `lang=` in its query passes straight through (Starlette's
+    `@app.middleware("http")` would run every request through an extra task and stream).
+    """
+
+    def __init__(self, app: ASGIApp, secure: bool) -> None:
+        self.app = app
+        self.secure = secure
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or b"lang=" not in scope.get("query_string", b""):
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        chosen = request.query_params.get("lang")
+        if chosen not in LANGUAGES or is_api(request) or request.cookies.get(LANG_COOKIE) == chosen:
+            await self.app(scope, receive, send)
+            return
+        cookie = Response()
+        cookie.set_cookie(
+            LANG_COOKIE,
+            chosen,
+            max_age=365 * 24 * 3600,
+            httponly=True,
+            samesite="lax",
+            secure=self.secure,
+            path="/",
+        )
+        set_cookie = cookie.headers["set-cookie"]
+
+        async def send_with_cookie(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message).append("set-cookie", set_cookie)
+            await send(message)
+
+        await self.app(scope, receive, send_with_cookie)
 
 
 def build_app(
@@ -110,28 +152,7 @@ def build_app(
     app.state.passwords = passwords
     install_error_handlers(app, error_page)
 
-    @app.middleware("http")
-    async def remember_language(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        """`?lang=en` on any page switches the UI language and keeps the choice in a cookie."""
-        response = await call_next(request)
-        chosen = request.query_params.get("lang")
-        if (
-            chosen in LANGUAGES
-            and not is_api(request)
-            and request.cookies.get(LANG_COOKIE) != chosen
-        ):
-            response.set_cookie(
-                LANG_COOKIE,
-                chosen,
-                max_age=365 * 24 * 3600,
-                httponly=True,
-                samesite="lax",
-                secure=settings.secure_cookies,
-                path="/",
-            )
-        return response
+    app.add_middleware(RememberLanguage, secure=settings.secure_cookies)
 
     app.include_router(auth_router)
     app.include_router(cases_router)
