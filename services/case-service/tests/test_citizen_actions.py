@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from arende_contracts.external import EXCHANGE_ESERVICE, ROUTING_SUBMISSION_CREATED
 from arende_platform.testing import drain, eventually, publish_json, sample_submission
 from arende_platform.topology import CITIZEN_ACTIONS, PUBLIC_CASE_EVENTS, SUBMISSIONS
-from case_service.attachments.storage import CHUNK, store_named
+from case_service.attachments.storage import CHUNK, read_attachment
 from case_service.models import Attachment, Case, CaseEvent, CaseType, FormVersion
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -251,9 +251,7 @@ async def test_a_10_mb_attachment_is_taken_or_refused_by_the_setting_without_exh
             )
         ).scalar_one()
     digest, sizes = hashlib.sha256(), []
-    async for chunk in store_named(stored.storage).read(
-        case_app.state.runtime.sessions, stored.storage_key, stored.size
-    ):
+    async for chunk in read_attachment(case_app.state.runtime.sessions, stored):
         digest.update(chunk)
         sizes.append(len(chunk))
     assert max(sizes) <= CHUNK and sum(sizes) == size

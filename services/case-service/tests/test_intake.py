@@ -12,7 +12,7 @@ from arende_contracts.external import EXCHANGE_ESERVICE, ROUTING_SUBMISSION_CREA
 from arende_platform.testing import drain, eventually, publish_json
 from arende_platform.testing import sample_submission as submission
 from arende_platform.topology import SUBMISSIONS
-from case_service.attachments.storage import store_named
+from case_service.attachments.storage import read_attachment
 from case_service.models import Attachment, Case
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -166,7 +166,5 @@ async def test_invalid_submission_goes_to_dead_letter_queue_with_reason(
 
 
 async def _bytes_of(case_app: Any, attachment: Attachment) -> bytes:
-    chunks = store_named(attachment.storage).read(
-        case_app.state.runtime.sessions, attachment.storage_key, attachment.size
-    )
+    chunks = read_attachment(case_app.state.runtime.sessions, attachment)
     return b"".join([c async for c in chunks])

@@ -8,7 +8,7 @@ from fastapi.responses import StreamingResponse
 
 from case_service.access import ActorDep
 from case_service.access_log import repository as access_log
-from case_service.attachments.storage import find_attachment, store_named
+from case_service.attachments.storage import find_attachment, read_attachment
 from case_service.cases.detail import load_case
 from case_service.deps import SessionDep
 from case_service.errors import CaseError
@@ -30,11 +30,8 @@ async def download_attachment(
     if stored is None:
         raise CaseError(404, "attachment_not_found", "attachment not found")
     await access_log.record(session, actor, case_id, "download", f"attachment={attachment_id}")
-    chunks = store_named(stored.storage).read(
-        request.app.state.runtime.sessions, stored.storage_key, stored.size
-    )
     return StreamingResponse(
-        chunks,
+        read_attachment(request.app.state.runtime.sessions, stored),
         media_type=stored.content_type,
         headers={
             "x-filename": quote(stored.filename, safe=""),

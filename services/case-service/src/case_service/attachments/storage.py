@@ -77,11 +77,6 @@ def use_store(name: str) -> None:
     _current[0] = STORES[name]
 
 
-def store_named(name: str) -> AttachmentStore:
-    """The store an attachment row names."""
-    return STORES[name]
-
-
 @dataclass(frozen=True)
 class StoredFile:
     """An attachment to send: its metadata and where its bytes are."""
@@ -109,6 +104,13 @@ async def save_attachments(session: AsyncSession, rows: Sequence[dict[str, Any]]
         blobs.append((key, row["data"]))
     await session.execute(insert(Attachment), metadata)
     await store.put(session, blobs)
+
+
+def read_attachment(
+    sessions: async_sessionmaker[AsyncSession], stored: StoredFile | Attachment
+) -> AsyncIterator[bytes]:
+    """The bytes of an attachment, in chunks, from the store its row names."""
+    return STORES[stored.storage].read(sessions, stored.storage_key, stored.size)
 
 
 async def find_attachment(
