@@ -29,6 +29,7 @@ from gateway.case_actions.schemas import (
     UpdateBody,
 )
 from gateway.deps import CaseServiceDep, SessionDep, SettingsDep
+from gateway.downloads import file_response
 from gateway.errors import AppError
 
 router = APIRouter(prefix="/api/v1/cases", tags=["case actions"])
@@ -228,6 +229,4 @@ async def download_attachment(
     case_service: CaseServiceDep,
 ) -> Response:
     """The file, as an attachment with its stored content type."""
-    return service.file_response(
-        await case_service.attachment(caseworker.actor, case_id, attachment_id)
-    )
+    return file_response(await case_service.attachment(caseworker.actor, case_id, attachment_id))

@@ -2,13 +2,13 @@
 
 from datetime import date
 from typing import Annotated, Any, Literal
-from urllib.parse import quote
 from uuid import UUID
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from gateway.auth.deps import CurrentCaseworker
 from gateway.deps import CaseServiceDep, LangDep, SessionDep
+from gateway.downloads import download_headers
 from gateway.reports.client import ReportServiceClient
 from gateway.reports.service import ReportOrder, day_end, day_start, place_order
 from gateway.reports.statistics import named_overview
@@ -22,15 +22,11 @@ def report_service(request: Request) -> ReportServiceClient:
     return request.app.state.report_service  # type: ignore[no-any-return]
 
 
-def download_headers(name: str) -> dict[str, str]:
-    """A safe file name for the browser: the report's name, UTF-8 per RFC 6266."""
+def workbook_headers(name: str) -> dict[str, str]:
+    """A report's download: the report's name as the file name, with the characters a file
+    system refuses (`:` of "Ärenden - <typ>: <namn>", `/`) replaced, and `.xlsx`."""
     safe = "".join(c if c.isalnum() or c in " -_.,()" else "_" for c in name).strip() or "rapport"
-    return {
-        "Content-Disposition": f"attachment; filename=\"rapport.xlsx\"; filename*=UTF-8''"
-        f"{quote(safe + '.xlsx', safe='')}",
-        "Cache-Control": "no-store",
-        "X-Content-Type-Options": "nosniff",
-    }
+    return download_headers(f"{safe}.xlsx")
 
 
 @router.post("/reports", status_code=202)
@@ -65,7 +61,7 @@ async def report_file(report_id: UUID, request: Request, caseworker: CurrentCase
     client = report_service(request)
     report = await client.report(caseworker.actor, str(report_id))
     data = await client.file(caseworker.actor, str(report_id))
-    return Response(data, media_type=XLSX, headers=download_headers(report["name"]))
+    return Response(data, media_type=XLSX, headers=workbook_headers(report["name"]))
 
 
 @router.delete("/reports/{report_id}", status_code=204)

@@ -32,6 +32,7 @@ from gateway.case_actions.schemas import (
 )
 from gateway.case_errors import CASE_NOT_FOUND, action_refusal
 from gateway.deps import CaseServiceDep, SettingsDep, sessions_of
+from gateway.downloads import file_response
 from gateway.errors import AppError, error_message, request_language
 from gateway.groups.service import assignable_groups, group_in_organization
 from gateway.i18n import status_text, translate
@@ -291,7 +292,7 @@ async def download_page(
         response = await case_service.attachment(caseworker.actor, case_id, attachment_id)
     except StarletteHTTPException as exc:
         return _error_page(request, caseworker, exc)
-    return service.file_response(response)
+    return file_response(response)
 
 
 # --- Dialogs ------------------------------------------------------------------------------------

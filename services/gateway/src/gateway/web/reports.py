@@ -18,7 +18,7 @@ from gateway.auth.service import Caseworker
 from gateway.deps import CaseServiceDep, sessions_of
 from gateway.errors import AppError, error_message, request_language
 from gateway.i18n import translate
-from gateway.reports.endpoints import XLSX, download_headers, report_service
+from gateway.reports.endpoints import XLSX, report_service, workbook_headers
 from gateway.reports.service import (
     CASE_TYPE_REQUIRED,
     DATES_REVERSED,
@@ -306,7 +306,7 @@ async def report_download(report_id: UUID, request: Request, caseworker: WebCase
         data = await client.file(caseworker.actor, str(report_id))
     except StarletteHTTPException as exc:
         return _error(request, caseworker, exc)
-    return Response(data, media_type=XLSX, headers=download_headers(report["name"]))
+    return Response(data, media_type=XLSX, headers=workbook_headers(report["name"]))
 
 
 @router.post("/rapporter/{report_id}/ta-bort")
