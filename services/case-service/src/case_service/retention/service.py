@@ -29,7 +29,7 @@ from arende_contracts.external import (
     PublicCaseWithdrawn,
 )
 from arende_contracts.statuses import CaseStatus
-from arende_platform.outbox import event_row, message_row
+from arende_platform.outbox import event_row, message_row, stage
 from case_service.models import (
     RETENTION_OWN_MESSAGES,
     AccessLogEntry,
@@ -209,7 +209,7 @@ async def archive(session: AsyncSession, ids: Sequence[int], before: datetime) -
             )
             rows.append(event_row(event))
             rows.append(_withdrawn_row(i, f.submission_id, "archived", now, f.correlation_id))
-        await session.execute(insert(outbox), rows)
+        await stage(session, outbox, rows)
     skipped = [i for i in wanted if i not in done and i not in already]
     return ArchiveOut(archived=sorted(done), already=sorted(already), skipped=skipped)
 
@@ -284,5 +284,5 @@ async def purge(session: AsyncSession, ids: Sequence[int], before: datetime) -> 
         )
         out.append(event_row(event))
         out.append(_withdrawn_row(i, f.submission_id, "purged", now, f.correlation_id))
-    await session.execute(insert(outbox), out)
+    await stage(session, outbox, out)
     return PurgeOut(purged=due_ids, already=already, skipped=skipped)
