@@ -24,10 +24,10 @@ from arende_contracts.events import (
     EventEnvelope,
     NotificationRequested,
 )
-from arende_contracts.external import EXCHANGE_PUBLIC, ROUTING_PUBLIC_CASE_EVENT, PublicCaseEvent
+from arende_contracts.external import ROUTING_PUBLIC_CASE_EVENT, PublicCaseEvent
 from arende_contracts.statuses import CLOSED_STATUSES, CaseStatus, status_label
 from arende_platform.logging import correlation_id
-from arende_platform.outbox import event_row, message_row, stage
+from arende_platform.outbox import event_row, stage
 from case_service.access_log import repository as access_log
 from case_service.actions.schemas import (
     AcknowledgeIn,
@@ -44,6 +44,7 @@ from case_service.cases.detail import LoadedCase, load_case
 from case_service.errors import CaseError
 from case_service.models import CaseEvent, outbox
 from case_service.permissions import check_action, may_handle
+from case_service.public import public_row
 
 SERVICE = "case-service"
 SUBMITTER = "submitter"
@@ -277,12 +278,9 @@ class CaseChange:
 
     def _public_row(self, event: _Event) -> dict[str, Any]:
         case = self.case
-        return message_row(
-            event_id=uuid4(),
-            exchange=EXCHANGE_PUBLIC,
-            routing_key=ROUTING_PUBLIC_CASE_EVENT,
-            event_type="case.event",
-            payload=PublicCaseEvent(
+        return public_row(
+            ROUTING_PUBLIC_CASE_EVENT,
+            PublicCaseEvent(
                 submission_id=case.submission_id,
                 case_id=case.id,
                 status=CaseStatus(case.status),
@@ -290,7 +288,7 @@ class CaseChange:
                 message=event.message,
                 occurred_at=self.loaded.now,
             ),
-            correlation=case.correlation_id,
+            case.correlation_id,
         )
 
 

@@ -2,7 +2,6 @@
 
 import logging
 from typing import Any
-from uuid import uuid4
 
 from aio_pika.abc import AbstractIncomingMessage
 from pydantic import ValidationError
@@ -12,19 +11,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from arende_contracts.events import CaseSubmitted
 from arende_contracts.external import (
-    EXCHANGE_PUBLIC,
     ROUTING_PUBLIC_CASE_EVENT,
     PublicCaseEvent,
     Submission,
 )
 from arende_contracts.statuses import CaseStatus
 from arende_platform.messaging import Rejected, Subscription, Work
-from arende_platform.outbox import event_row, message_row, stage
+from arende_platform.outbox import event_row, stage
 from arende_platform.topology import SUBMISSIONS
 from case_service.attachments.service import prepare_files
 from case_service.attachments.storage import save_attachments
 from case_service.errors import CaseError
 from case_service.models import Case, CaseEvent, CaseType, Organization, outbox
+from case_service.public import public_row
 from case_service.residents import service as residents
 from case_service.settings import CaseServiceSettings
 
@@ -198,12 +197,9 @@ def make_intake(settings: CaseServiceSettings) -> Subscription[Submission]:
             )
             outbox_rows.append(event_row(submitted))
             outbox_rows.append(
-                message_row(
-                    event_id=uuid4(),
-                    exchange=EXCHANGE_PUBLIC,
-                    routing_key=ROUTING_PUBLIC_CASE_EVENT,
-                    event_type="case.event",
-                    payload=PublicCaseEvent(
+                public_row(
+                    ROUTING_PUBLIC_CASE_EVENT,
+                    PublicCaseEvent(
                         submission_id=s.submission_id,
                         case_id=case_id,
                         status=CaseStatus.SUBMITTED,
@@ -211,7 +207,7 @@ def make_intake(settings: CaseServiceSettings) -> Subscription[Submission]:
                         message="",
                         occurred_at=s.submitted_at,
                     ),
-                    correlation=correlation,
+                    correlation,
                 )
             )
         if events:

@@ -13,7 +13,7 @@ import hashlib
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
-from uuid import UUID, uuid4, uuid5
+from uuid import UUID, uuid5
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
@@ -22,19 +22,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from arende_contracts.access import Actor
 from arende_contracts.events import CaseAssigned, CaseSubmitted
 from arende_contracts.external import (
-    EXCHANGE_PUBLIC,
     ROUTING_PUBLIC_CASE_CREATED,
     ROUTING_PUBLIC_CASE_EVENT,
     PublicCaseCreated,
     PublicCaseEvent,
 )
 from arende_contracts.statuses import CaseStatus
-from arende_platform.outbox import event_row, message_row, stage
+from arende_platform.outbox import event_row, stage
 from case_service.access import visible_case_type_ids
 from case_service.access_log import repository as access_log
 from case_service.errors import CaseError
 from case_service.models import Case, CaseEvent, CaseType, Organization, outbox
 from case_service.permissions import may_handle
+from case_service.public import public_row
 
 SERVICE = "case-service"
 MAX_RECIPIENTS = 250
@@ -249,12 +249,9 @@ async def _record_new(
             )
         )
         rows.append(
-            message_row(
-                event_id=uuid4(),
-                exchange=EXCHANGE_PUBLIC,
-                routing_key=ROUTING_PUBLIC_CASE_CREATED,
-                event_type="case.created",
-                payload=PublicCaseCreated(
+            public_row(
+                ROUTING_PUBLIC_CASE_CREATED,
+                PublicCaseCreated(
                     submission_id=submission_id,
                     case_id=case_id,
                     case_type=case_type.code,
@@ -264,16 +261,13 @@ async def _record_new(
                     two_way=case_type.two_way,
                     occurred_at=now,
                 ),
-                correlation=correlation,
+                correlation,
             )
         )
         rows.append(
-            message_row(
-                event_id=uuid4(),
-                exchange=EXCHANGE_PUBLIC,
-                routing_key=ROUTING_PUBLIC_CASE_EVENT,
-                event_type="case.event",
-                payload=PublicCaseEvent(
+            public_row(
+                ROUTING_PUBLIC_CASE_EVENT,
+                PublicCaseEvent(
                     submission_id=submission_id,
                     case_id=case_id,
                     status=CaseStatus.AWAITING_SUBMITTER,
@@ -281,7 +275,7 @@ async def _record_new(
                     message=message,
                     occurred_at=now,
                 ),
-                correlation=correlation,
+                correlation,
             )
         )
         await access_log.record(session, actor, case_id, "outreach", "sent to the resident")

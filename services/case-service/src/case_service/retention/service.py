@@ -16,7 +16,6 @@ CasePurged) and `case.withdrawn` for the citizen portal.
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
-from uuid import uuid4
 
 from sqlalchemy import delete, func, insert, literal, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -24,12 +23,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from arende_contracts.events import CaseArchived, CasePurged
 from arende_contracts.external import (
-    EXCHANGE_PUBLIC,
     ROUTING_PUBLIC_CASE_WITHDRAWN,
     PublicCaseWithdrawn,
 )
 from arende_contracts.statuses import CaseStatus
-from arende_platform.outbox import event_row, message_row, stage
+from arende_platform.outbox import event_row, stage
 from case_service.models import (
     RETENTION_OWN_MESSAGES,
     AccessLogEntry,
@@ -39,6 +37,7 @@ from case_service.models import (
     Organization,
     outbox,
 )
+from case_service.public import public_row
 from case_service.retention.schemas import ArchiveOut, DueOut, PurgeOut, RetentionRule
 
 SERVICE = "case-service"
@@ -110,15 +109,12 @@ def _withdrawn_row(
     case_id: int, submission_id: Any, reason: str, at: datetime, cid: str | None
 ) -> dict[str, Any]:
     """`case.withdrawn` for the citizen portal (docs/integration.md)."""
-    return message_row(
-        event_id=uuid4(),
-        exchange=EXCHANGE_PUBLIC,
-        routing_key=ROUTING_PUBLIC_CASE_WITHDRAWN,
-        event_type="case.withdrawn",
-        payload=PublicCaseWithdrawn(
+    return public_row(
+        ROUTING_PUBLIC_CASE_WITHDRAWN,
+        PublicCaseWithdrawn(
             submission_id=submission_id, case_id=case_id, reason=reason, occurred_at=at
         ),
-        correlation=cid,
+        cid,
     )
 
 
