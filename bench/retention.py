@@ -8,12 +8,20 @@ personnummer, a timeline event and an access-log row — loaded with COPY; `akti
 first page of "Alla ärenden" from case-service one request after the other, one real run is
 started (`POST /internal/runs` on retention-service, as the gateway does for an administrator).
 
-Measured: the run's wall time (request → answer; the run archives all N, then purges all N, in
-batches of RETENTION_BATCH_SIZE), the list's latency before and during the run (p50, p95,
-max), and how long case-service's outbox takes to publish the 4·N messages the run staged
-(CaseArchived, CasePurged and two case.withdrawn per case) after the run answered.
+Two shapes of the N cases (`--shape`):
+- `both` (the first run after go-live, or after a long stop): all N last updated three years
+  ago and not archived, so due for archiving and purging at once; the run purges them
+  directly (docs/decisions/0008-retention.md).
+- `steady` (a night of a system in use): N/2 archived long ago, due for purging, and N/2
+  closed 200 days ago, due for archiving only.
 
-    uv run python bench/retention.py                     # 100,000 cases
+Measured: the run's wall time (request → answer; purge batches, then archive batches, of
+RETENTION_BATCH_SIZE), the list's latency before and during the run (p50, p95, max), and how
+long case-service's outbox takes to publish the messages the run staged (CasePurged or
+CaseArchived and one case.withdrawn per case) after the run answered.
+
+    uv run python bench/retention.py                     # 100,000 cases, due for both
+    uv run python bench/retention.py --shape steady      # 50,000 archived + 50,000 purged
     uv run python bench/retention.py --count 20000 --set RETENTION_BATCH_SIZE=2000
 """
 
@@ -101,7 +109,7 @@ async def setup_case_types(http: httpx.AsyncClient) -> None:
         (await http.post("/internal/case-types", json=body)).raise_for_status()
 
 
-async def load_cases(dsn: str, count: int, fresh: int) -> float:
+async def load_cases(dsn: str, count: int, fresh: int, shape: str) -> float:
     """COPY the cases, then one timeline event and one access-log row per case."""
     started = time.monotonic()
     conn = await asyncpg.connect(dsn)
@@ -110,7 +118,7 @@ async def load_cases(dsn: str, count: int, fresh: int) -> float:
         now = datetime.now(UTC)
         old = now - timedelta(days=3 * 365)
 
-        def rows(case_type: int, start: int, n: int, at: datetime) -> Any:
+        def rows(case_type: int, start: int, n: int, at: datetime, status: str) -> Any:
             for serial in range(start, start + n):
                 number = personal_number(serial)
                 form = [
@@ -125,7 +133,7 @@ async def load_cases(dsn: str, count: int, fresh: int) -> float:
                 yield (
                     uuid.uuid4(),
                     case_type,
-                    "closed",
+                    status,
                     "Ansökan",
                     "citizen",
                     number,
@@ -151,12 +159,16 @@ async def load_cases(dsn: str, count: int, fresh: int) -> float:
             "created_at",
             "updated_at",
         ]
-        await conn.copy_records_to_table(
-            "cases", records=rows(types["gallras"], 0, count, old), columns=columns
-        )
-        await conn.copy_records_to_table(
-            "cases", records=rows(types["aktiv"], count, fresh, now), columns=columns
-        )
+        if shape == "both":
+            parts = [(types["gallras"], 0, count, old, "closed")]
+        else:
+            half = count // 2
+            parts = [
+                (types["gallras"], 0, half, old, "archived"),
+                (types["gallras"], half, count - half, now - timedelta(days=200), "closed"),
+            ]
+        for part in [*parts, (types["aktiv"], count, fresh, now, "submitted")]:
+            await conn.copy_records_to_table("cases", records=rows(*part), columns=columns)
         await conn.execute(
             "INSERT INTO case_events (case_id, internal, kind, status, title, created_at)"
             " SELECT id, false, 'submitted', 'submitted', 'Inskickad', submitted_at FROM cases"
@@ -225,7 +237,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
                 base_url=f"http://127.0.0.1:{case_port}", headers=HEADERS, timeout=60
             ) as http:
                 await setup_case_types(http)
-                load_s = await load_cases(env.dsn("case"), args.count, args.fresh)
+                load_s = await load_cases(env.dsn("case"), args.count, args.fresh, args.shape)
                 print(f"loaded {args.count:,} + {args.fresh:,} cases in {load_s:.1f}s")
                 retention.start()
                 await retention.wait_ready()
@@ -279,7 +291,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
                 try:
                     left = await remaining.fetchval(
                         "SELECT count(*) FROM cases c JOIN case_types t ON t.id = c.case_type_id"
-                        " WHERE t.code = 'gallras'"
+                        " WHERE t.code = 'gallras' AND c.status <> 'archived'"
                     )
                     fresh_left = await remaining.fetchval("SELECT count(*) FROM cases")
                 finally:
@@ -288,13 +300,15 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             retention.stop()
             case.stop()
     result = {
+        "shape": args.shape,
         "count": args.count,
         "fresh": args.fresh,
         "batch_size": int(overrides.get("RETENTION_BATCH_SIZE", 1000)),
         "run_s": round(run_s, 1),
         "archived": run["archived"],
         "purged": run["purged"],
-        "cases_per_s": round((run["archived"] + run["purged"]) / run_s),
+        # Cases that left the list (archived, purged or both) per second.
+        "cases_per_s": round(args.count / run_s),
         "left_gallras": left,
         "left_total": fresh_left,
         "outbox_drained_s": round(drained_at, 1) if drained_at else None,
@@ -319,6 +333,7 @@ def _triple(s: dict[str, float]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--count", type=int, default=100_000)
+    parser.add_argument("--shape", choices=("both", "steady"), default="both")
     parser.add_argument("--fresh", type=int, default=20_000)
     parser.add_argument("--readers", type=int, default=2)
     parser.add_argument(
@@ -335,7 +350,7 @@ def main() -> None:
             "value": f"{result['archived']:,} + {result['purged']:,}",
         },
         {"what": "run wall time (s)", "value": result["run_s"]},
-        {"what": "cases/s (archive + purge)", "value": result["cases_per_s"]},
+        {"what": "cases/s", "value": result["cases_per_s"]},
         {"what": "outbox drained after (s)", "value": result["outbox_drained_s"]},
         {"what": "list p50/p95/max before (ms)", "value": _triple(result["list_before"])},
         {"what": "list p50/p95/max during (ms)", "value": _triple(result["list_during"])},

@@ -1,6 +1,7 @@
 """case-service's side of retention: what is due, and archive/purge commands that re-check
 every case under lock, so a repeated or late command is harmless (docs/decisions/0008)."""
 
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -134,3 +135,58 @@ async def test_due_archive_and_purge_are_idempotent_and_recheck_each_case(
         assert (
             await session.execute(select(Case.status).where(Case.id == second))
         ).scalar() == "archived"
+
+
+async def test_a_case_due_for_both_is_purged_directly(
+    case_app: FastAPI, case_client: httpx.AsyncClient, new_case: Any
+) -> None:
+    """The purge command's `archive_before` lets a run purge a case not archived yet when it is
+    due for both; without it, or with a cut-off before the last update, the case is skipped."""
+    org = f"direkt-{uuid.uuid4().hex[:8]}"
+    assert (
+        await case_client.post("/internal/organizations", json={"code": org, "name": org})
+    ).status_code == 201
+    code = f"{org}-typ"
+    body = {"code": code, "name": "Gallras direkt", "organization": org}
+    assert (await case_client.post("/internal/case-types", json=body)).status_code == 201
+    case_id = await new_case(code)
+    past = "2026-11-01T00:00:00+00:00"
+
+    def purge(**cutoffs: str) -> Any:
+        return case_client.post(
+            "/internal/retention/purge", json={"case_ids": [case_id], **cutoffs}
+        )
+
+    for cutoffs in ({"before": soon()}, {"before": soon(), "archive_before": past}):
+        skipped = await purge(**cutoffs)
+        assert skipped.json() == {"purged": [], "already": [], "skipped": [case_id]}, cutoffs
+    # Archive commands take no archive_before.
+    wrong = await case_client.post(
+        "/internal/retention/archive",
+        json={"case_ids": [case_id], "before": soon(), "archive_before": soon()},
+    )
+    assert wrong.status_code == 422
+    assert wrong.json()["detail"] == "archive_before is for purge commands only"
+
+    purged = await purge(before=soon(), archive_before=soon())
+    assert purged.json() == {"purged": [case_id], "already": [], "skipped": []}
+    async with case_app.state.runtime.sessions() as session:
+        assert (await session.get(Case, case_id)) is None
+        # One internal event and one withdrawal, with the status the case had.
+        rows = (
+            await session.execute(
+                select(outbox.c.event_type, outbox.c.body).where(
+                    outbox.c.event_type.in_(["CaseArchived", "CasePurged", "case.withdrawn"])
+                )
+            )
+        ).all()
+    mine = {}
+    for row in rows:
+        message = json.loads(row.body)
+        data = message.get("data", message)
+        if data["case_id"] == case_id:
+            assert row.event_type not in mine
+            mine[row.event_type] = data
+    assert set(mine) == {"CasePurged", "case.withdrawn"}
+    assert mine["CasePurged"]["status"] == "submitted"
+    assert mine["case.withdrawn"]["reason"] == "purged"

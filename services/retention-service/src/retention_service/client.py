@@ -45,7 +45,18 @@ class CaseServiceClient:
         }
         return await self._call("POST", "/internal/retention/due", body)  # type: ignore[no-any-return]
 
-    async def command(self, action: str, case_ids: list[int], before: datetime) -> dict[str, Any]:
-        """`action` archive or purge; the answer lists done, already done and skipped ids."""
-        body = {"case_ids": case_ids, "before": before.isoformat()}
+    async def command(
+        self,
+        action: str,
+        case_ids: list[int],
+        before: datetime,
+        archive_before: datetime | None = None,
+    ) -> dict[str, Any]:
+        """`action` archive or purge; the answer lists done, already done and skipped ids.
+
+        A purge with `archive_before` also purges cases not archived yet that are due for both.
+        """
+        body: dict[str, Any] = {"case_ids": case_ids, "before": before.isoformat()}
+        if archive_before is not None:
+            body["archive_before"] = archive_before.isoformat()
         return await self._call("POST", f"/internal/retention/{action}", body)  # type: ignore[no-any-return]

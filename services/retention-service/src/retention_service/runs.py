@@ -10,6 +10,10 @@ decisions); case-service acts on its own rows (docs/decisions/0008-retention.md)
   it. A run interrupted by a crash is resumed at start-up: commands are idempotent (a case
   already archived or already gone counts as done by this run, which planned it), so the counts
   come out the same as for an uninterrupted run.
+- Purging comes first: a case due for both archiving and purging (the first run after go-live,
+  or a case type with short times) is purged directly, and its archive item is done with it in
+  the same transaction; archiving it first would only write what the purge deletes at once.
+  The archive batches then handle the rest: cases due for archiving only, held and refused ones.
 - A dry run computes the same plan with the same code and stops there, so it lists exactly what
   a real run would do now.
 - Purging needs the case type's retention decision; without one the cases are counted as
@@ -40,7 +44,7 @@ log = logging.getLogger(__name__)
 
 RUN_LOCK = 7_265_746_001  # pg advisory lock: one run at a time
 HOLD_LOCK = 7_265_746_002  # purge batches (shared) against placing a hold (exclusive)
-ACTIONS = ("archive", "purge")
+ACTIONS = ("purge", "archive")  # in this order: see the module's docstring
 COUNTS = ("archived", "purged", "held", "refused", "skipped")
 RETRIES = (1, 2, 5, 10, 20)
 
@@ -316,7 +320,7 @@ class Retention:
         ]
         results = await asyncio.gather(
             *(
-                self._carry_out(run_id, action, ids, cutoffs[case_type][action])
+                self._carry_out(run_id, action, ids, cutoffs[case_type])
                 for case_type, ids in batches
             ),
             return_exceptions=True,
@@ -326,7 +330,9 @@ class Retention:
                 raise result
         return int(rows[-1].case_id)
 
-    async def _carry_out(self, run_id: UUID, action: str, ids: list[int], before: datetime) -> None:
+    async def _carry_out(
+        self, run_id: UUID, action: str, ids: list[int], cutoffs: dict[str, datetime]
+    ) -> None:
         """One command to case-service and its outcome, recorded in one transaction."""
         async with self.sessions() as session, session.begin():
             held: list[int] = []
@@ -348,12 +354,16 @@ class Retention:
                 await self._mark(session, run_id, action, held, "held")
             held_set = set(held)
             todo = [i for i in ids if i not in held_set]
-            answer = await self._command(action, todo, before) if todo else {}
+            answer = await self._command(action, todo, cutoffs) if todo else {}
             fresh = answer.get("archived" if action == "archive" else "purged", [])
             done = sorted([*fresh, *answer.get("already", [])])
             await self._mark(session, run_id, action, done, "done")
             await self._mark(session, run_id, action, answer.get("skipped", []), "skipped")
+            archived_too = 0
             if action == "purge" and done:
+                # Purged before its archive batch came: that item is done with it.
+                archived_too = await self._mark(session, run_id, "archive", fresh, "done")
+                await self._mark(session, run_id, "archive", answer.get("already", []), "done")
                 await session.execute(
                     pg_insert(Purge)
                     .from_select(
@@ -362,13 +372,20 @@ class Retention:
                     )
                     .on_conflict_do_nothing()
                 )
-        (metrics.ARCHIVED if action == "archive" else metrics.PURGED).inc(len(fresh))
+        if action == "archive":
+            metrics.ARCHIVED.inc(len(fresh))
+        else:
+            metrics.PURGED.inc(len(fresh))
+            metrics.ARCHIVED.inc(archived_too)
 
-    async def _command(self, action: str, ids: list[int], before: datetime) -> dict[str, Any]:
+    async def _command(
+        self, action: str, ids: list[int], cutoffs: dict[str, datetime]
+    ) -> dict[str, Any]:
         """One command to case-service, retried a few times over a short outage."""
+        archive_before = cutoffs["archive"] if action == "purge" else None
         for delay in (*RETRIES, None):
             try:
-                return await self.case_service.command(action, ids, before)
+                return await self.case_service.command(action, ids, cutoffs[action], archive_before)
             except CaseServiceError as exc:
                 if delay is None:
                     raise
@@ -379,17 +396,21 @@ class Retention:
     @staticmethod
     async def _mark(
         session: AsyncSession, run_id: UUID, action: str, ids: Sequence[int], outcome: str
-    ) -> None:
-        if ids:
-            await session.execute(
-                update(RunItem)
-                .where(
-                    RunItem.run_id == run_id,
-                    RunItem.action == action,
-                    RunItem.case_id == func.any(_ids(ids)),
-                )
-                .values(outcome=outcome)
+    ) -> int:
+        """Record the outcome of these items that have none yet; how many there were."""
+        if not ids:
+            return 0
+        result = await session.execute(
+            update(RunItem)
+            .where(
+                RunItem.run_id == run_id,
+                RunItem.action == action,
+                RunItem.case_id == func.any(_ids(ids)),
+                RunItem.outcome.is_(None),
             )
+            .values(outcome=outcome)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
 
     async def _close(self, run_id: UUID, status: str, error: str | None) -> dict[str, list[int]]:
         """Count the items into the log, forget them, and end the run."""

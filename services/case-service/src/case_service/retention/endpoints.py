@@ -38,10 +38,12 @@ async def due(body: DueIn, session: SessionDep) -> DueOut:
 @router.post("/archive")
 async def archive(body: CommandIn, session: SessionDep) -> ArchiveOut:
     """Archive a batch (only cases still due); idempotent."""
+    if body.archive_before is not None:
+        raise HTTPException(status_code=422, detail="archive_before is for purge commands only")
     return await service.archive(session, body.case_ids, body.before)
 
 
 @router.post("/purge")
 async def purge(body: CommandIn, session: SessionDep) -> PurgeOut:
-    """Purge a batch (only archived cases still due); idempotent."""
-    return await service.purge(session, body.case_ids, body.before)
+    """Purge a batch (only archived cases still due, or due for both); idempotent."""
+    return await service.purge(session, body.case_ids, body.before, body.archive_before)

@@ -38,10 +38,15 @@ class DueOut(BaseModel):
 
 
 class CommandIn(_In):
-    """Archive or purge these cases, each only if still due at `before` (checked under lock)."""
+    """Archive or purge these cases, each only if still due at `before` (checked under lock).
+
+    `archive_before` (purge only): a case not archived yet is purged directly when its last
+    update is also before this, i.e. it is due for archiving and purging in the same run.
+    """
 
     case_ids: list[int] = Field(max_length=MAX_BATCH)
     before: datetime
+    archive_before: datetime | None = None
 
 
 class ArchiveOut(BaseModel):

@@ -10,7 +10,8 @@ update, as the guide's 8.4 says) and adds a timeline entry. Purging deletes the 
 versions, timeline, attachments (and their bytes), tasks cascade; the access log's rows of the
 case are deleted under `arende.purge`, and unpublished outbox rows that carry the submitter's
 personnummer, e-mail or phone go too. Both publish the internal event (CaseArchived,
-CasePurged) and `case.withdrawn` for the citizen portal.
+CasePurged) and `case.withdrawn` for the citizen portal. A case due for both in one run is
+purged directly (the purge command's `archive_before`), without being archived first.
 """
 
 from collections.abc import Sequence
@@ -210,8 +211,18 @@ async def archive(session: AsyncSession, ids: Sequence[int], before: datetime) -
     return ArchiveOut(archived=sorted(done), already=sorted(already), skipped=skipped)
 
 
-async def purge(session: AsyncSession, ids: Sequence[int], before: datetime) -> PurgeOut:
-    """Delete those of `ids` that are archived and still due; the rest are gone or skipped."""
+async def purge(
+    session: AsyncSession,
+    ids: Sequence[int],
+    before: datetime,
+    archive_before: datetime | None = None,
+) -> PurgeOut:
+    """Delete those of `ids` that are archived and still due; the rest are gone or skipped.
+
+    With `archive_before`, a case not archived yet whose last update is before both cut-offs
+    is purged directly: archiving it first would only write what the purge deletes (a status,
+    index entries, a timeline row, CaseArchived and a withdrawal the portal gets again).
+    """
     wanted = sorted(set(ids))
     now = datetime.now(UTC)
     rows = (
@@ -223,7 +234,12 @@ async def purge(session: AsyncSession, ids: Sequence[int], before: datetime) -> 
         )
     ).all()
     present = {r.id for r in rows}
-    due_ids = [r.id for r in rows if r.status == ARCHIVED and r.updated_at < before]
+    due_ids = [
+        r.id
+        for r in rows
+        if r.updated_at < before
+        and (r.status == ARCHIVED or (archive_before is not None and r.updated_at < archive_before))
+    ]
     due_set = set(due_ids)
     already = [i for i in wanted if i not in present]
     skipped = [r.id for r in rows if r.id not in due_set]
