@@ -60,6 +60,7 @@ SERVICE_FAMILIES: dict[str, set[str]] = {
         "retention_run_duration_seconds",
         "retention_last_success_timestamp_seconds",
         "retention_runs_total",
+        "retention_resident_records_purged_total",
     },
 }
 

@@ -4,7 +4,8 @@ Five service processes of this module's own. The tests prove: a dry run lists ex
 real run then does and changes nothing; legal holds and missing retention decisions stop a
 purge; after the purge the personnummer is in no table of any service's database (every text,
 json and bytea column, outbox and inbox included); the citizen portal is told to withdraw the
-cases; and a run whose process is killed mid-way is resumed at restart with correct counts.
+cases; a run whose process is killed mid-way is resumed at restart with correct counts; and
+resident records (expired shares, the resident audit) are purged after their days.
 """
 
 import asyncio
@@ -86,6 +87,7 @@ class Installation:
                 BOOTSTRAP_ADMIN_PASSWORD=PASSWORD,
                 RETENTION_SCHEDULE="",
                 RETENTION_BATCH_SIZE="40",
+                RESIDENT_RECORD_RETENTION_DAYS="30",
             ),
         }
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
@@ -574,3 +576,108 @@ async def test_administrators_see_the_run_log_on_the_gallring_page(
             "/administration/gallring", data={"csrf_token": "fel", "mode": "real"}
         )
         assert forged.status_code == 403
+
+
+async def test_expired_shares_and_old_resident_audit_are_purged_after_their_days(
+    installation: Installation, api: httpx.AsyncClient, retention_env: TestEnvironment
+) -> None:
+    """RESIDENT_RECORD_RETENTION_DAYS is 30 here: a share that ran out 40 days ago and audit
+    entries written 40 days ago go; a share that ran out 5 days ago, one until further notice,
+    an approval and fresh entries stay. The dry run counts the same without deleting."""
+    await create_case_type(api, "begransad", restricted=True)
+    gone, recent, open_ended, approved = (personal_number(s) for s in range(3000, 3004))
+    shares = {}
+    for number in (gone, recent, open_ended):
+        body = {
+            "organization": "socialtjansten",
+            "personal_number": number,
+            "case_type": "begransad",
+            "until": None if number == open_ended else "2099-12-31",
+        }
+        response = await api.post("/api/v1/admin/residents/shares", json=body)
+        assert response.status_code == 201, response.text
+        shares[number] = response.json()["id"]
+    approval = await api.post(
+        "/api/v1/admin/residents",
+        json={"organization": "socialtjansten", "personal_number": approved},
+    )
+    assert approval.status_code == 201, approval.text
+
+    case_db = f"{SERVER}/{retention_env.db_prefix}_case"
+    conn = await asyncpg.connect(case_db)
+    try:
+        today = "(now() AT TIME ZONE 'Europe/Stockholm')::date"
+        await conn.execute(
+            f"UPDATE resident_shares SET until = {today} - 40 WHERE id = $1", shares[gone]
+        )
+        await conn.execute(
+            f"UPDATE resident_shares SET until = {today} - 5 WHERE id = $1", shares[recent]
+        )
+        await conn.execute(
+            "UPDATE resident_audit SET at = now() - interval '40 days'"
+            " WHERE personal_number = ANY($1::text[])",
+            [gone, approved],
+        )
+    finally:
+        await conn.close()
+
+    async def records() -> dict[str, Any]:
+        conn = await asyncpg.connect(case_db)
+        try:
+            return {
+                "shares": {
+                    r["personal_number"]
+                    for r in await conn.fetch("SELECT personal_number FROM resident_shares")
+                },
+                "audit": [
+                    (r["personal_number"], r["action"])
+                    for r in await conn.fetch(
+                        "SELECT personal_number, action FROM resident_audit ORDER BY id"
+                    )
+                ],
+                "approvals": {
+                    r["personal_number"]
+                    for r in await conn.fetch("SELECT personal_number FROM resident_approvals")
+                },
+            }
+        finally:
+            await conn.close()
+
+    before = await records()
+    dry = (await api.post("/api/v1/admin/retention/run", json={"dry_run": True})).json()
+    assert dry["status"] == "succeeded", dry
+    assert (dry["resident_shares_purged"], dry["resident_audit_purged"]) == (1, 2)
+    assert dry["resident_record_days"] == 30
+    assert await records() == before  # the dry run deleted nothing
+
+    run = (await api.post("/api/v1/admin/retention/run", json={"dry_run": False})).json()
+    assert run["status"] == "succeeded", run
+    assert (run["resident_shares_purged"], run["resident_audit_purged"]) == (1, 2)
+    after = await records()
+    assert after["shares"] == {recent, open_ended}
+    assert after["approvals"] == {approved}
+    # The old entries are gone; the expiries are audited (now) before their shares go.
+    assert [a for p, a in after["audit"] if p == gone] == ["share_expired"]
+    assert [a for p, a in after["audit"] if p == approved] == []
+    assert [a for p, a in after["audit"] if p == recent] == ["shared", "share_expired"]
+    assert [a for p, a in after["audit"] if p == open_ended] == ["shared"]
+
+    # Safe to repeat: nothing more is due.
+    again = (await api.post("/api/v1/admin/retention/run", json={"dry_run": False})).json()
+    assert (again["resident_shares_purged"], again["resident_audit_purged"]) == (0, 0)
+    assert await records() == after
+    logged = {r["id"]: r for r in (await api.get("/api/v1/admin/retention/runs")).json()}
+    assert logged[run["id"]]["resident_shares_purged"] == 1
+    assert logged[run["id"]]["resident_audit_purged"] == 2
+
+    # The Gallring page shows the counts and the rule.
+    async with httpx.AsyncClient(base_url=installation.url("gateway"), timeout=60) as web:
+        form = await web.get("/logga-in")
+        token = form.cookies.get("arende_login_csrf") or web.cookies.get("arende_login_csrf")
+        await web.post(
+            "/logga-in",
+            data={"username": ADMIN, "password": PASSWORD, "csrf_token": token, "next": "/"},
+        )
+        page = (await web.get("/administration/gallring")).text
+    assert "Utgångna delningar gallrade" in page and "Invånarloggposter gallrade" in page
+    assert "gallras efter 30 dagar" in page

@@ -321,6 +321,11 @@ ENGLISH: dict[str, str] = {
     "Gallras efter (dagar)": "Purged after (days)",
     "Saknas": "Missing",
     "Bekräftad gallring per tjänst": "Purge confirmed per service",
+    "Utgångna delningar gallrade": "Expired shares purged",
+    "Invånarloggposter gallrade": "Resident log entries purged",
+    "Utgångna delningar och invånarloggen (godkännanden och delningar) gallras efter {days} "
+    "dagar.": "Expired shares and the resident log (approvals and shares) are purged after "
+    "{days} days.",
     "En gallringskörning pågår redan. Försök igen när den är klar.": (
         "A retention run is already in progress. Try again when it has finished."
     ),

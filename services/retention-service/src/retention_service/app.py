@@ -48,6 +48,8 @@ def build_app(settings: RetentionSettings | None = None) -> FastAPI:
                     settings.retention_batch_size,
                     settings.retention_concurrency,
                     settings.confirming_services,
+                    settings.resident_record_retention_days,
+                    settings.retention_timezone,
                 )
                 app.state.retention = retention
                 await retention.restore_last_success()

@@ -1,6 +1,6 @@
 """retention-service's client of case-service's internal retention API."""
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import httpx
@@ -60,3 +60,16 @@ class CaseServiceClient:
         if archive_before is not None:
             body["archive_before"] = archive_before.isoformat()
         return await self._call("POST", f"/internal/retention/{action}", body)  # type: ignore[no-any-return]
+
+    async def resident_records(
+        self, shares_until_before: date, audit_before: datetime, dry_run: bool, limit: int
+    ) -> dict[str, Any]:
+        """Purge (or, dry, count) expired shares and old resident audit entries; the answer
+        counts them and says whether `more` are due (one batch of each per call)."""
+        body = {
+            "shares_until_before": shares_until_before.isoformat(),
+            "audit_before": audit_before.isoformat(),
+            "dry_run": dry_run,
+            "limit": limit,
+        }
+        return await self._call("POST", "/internal/retention/residents", body)  # type: ignore[no-any-return]

@@ -14,3 +14,8 @@ LAST_SUCCESS = Gauge(
     "Unix time of the last successful real retention run",
 )
 RUNS = Counter("retention_runs_total", "Retention runs by outcome", ["outcome", "dry_run"])
+RESIDENT_RECORDS_PURGED = Counter(
+    "retention_resident_records_purged_total",
+    "Resident records (expired shares, resident audit entries) purged by retention runs",
+    ["kind"],
+)

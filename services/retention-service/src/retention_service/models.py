@@ -40,6 +40,11 @@ class Run(Base):
     refused: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     skipped: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     error: Mapped[str | None] = mapped_column(Text)
+    # Resident records (retention_service/residents.py): the days applied (None until the step
+    # ran, and in runs from before it existed) and what was (or, dry, would be) purged.
+    resident_record_days: Mapped[int | None] = mapped_column(Integer)
+    resident_shares_purged: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    resident_audit_purged: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class RunRule(Base):

@@ -39,6 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 from retention_service import metrics
 from retention_service.client import CaseServiceClient, CaseServiceError
 from retention_service.models import LegalHold, Purge, PurgeConfirmation, Run, RunItem, RunRule
+from retention_service.residents import ResidentRecords
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +86,8 @@ class Retention:
         batch_size: int,
         concurrency: int = 1,
         confirming_services: Sequence[str] = (),
+        resident_record_days: int = 730,
+        timezone: str = "Europe/Stockholm",
     ) -> None:
         self.engine = engine
         self.sessions = sessions
@@ -93,6 +96,10 @@ class Retention:
         self.concurrency = concurrency
         # Shown with 0 until they confirm, so a service that never does stands out.
         self.confirming_services = list(confirming_services)
+        # Expired shares and the resident audit: one step after the case batches.
+        self.resident_records = ResidentRecords(
+            sessions, case_service, resident_record_days, timezone, batch_size
+        )
 
     # --- the lock ------------------------------------------------------------------------
 
@@ -206,6 +213,7 @@ class Retention:
     async def _log_dry_run(
         self, run_id: UUID, plans: list[RulePlan], started: float
     ) -> dict[str, Any]:
+        await self.resident_records.count(run_id)
         async with self.sessions() as session, session.begin():
             for p in plans:
                 session.add(self._rule_row(run_id, p, archived=len(p.archive), purged=len(p.purge)))
@@ -279,6 +287,7 @@ class Retention:
                 after: int | None = 0
                 while after is not None:
                     after = await self._next_batch(run_id, action, cutoffs, after)
+            await self.resident_records.purge(run_id)
         except Exception as exc:
             await self._fail(run_id, exc, False, started)
             raise
@@ -562,6 +571,9 @@ class Retention:
                 "finished_at": r.finished_at,
                 **{c: getattr(r, c) for c in COUNTS},
                 "error": r.error,
+                "resident_record_days": r.resident_record_days,
+                "resident_shares_purged": r.resident_shares_purged,
+                "resident_audit_purged": r.resident_audit_purged,
                 "rules": rules[r.id],
                 "confirmations": (
                     {}

@@ -17,6 +17,9 @@ class RetentionSettings(PlatformSettings):
     retention_batch_size: int = Field(default=1000, ge=1, le=5000)
     # Commands in flight at once (each its own batch and transaction in case-service).
     retention_concurrency: int = Field(default=2, ge=1, le=8)
+    # Days a resident record is kept: a share after its last valid day, an entry of the
+    # resident audit (approvals, shares, expiries) after it was written (F-AD-5; 730 as cases).
+    resident_record_retention_days: int = Field(default=730, ge=0, le=36500)
     # The services that must confirm a purge besides case-service (which answers directly).
     retention_confirming_services: str = "report-service,notification-service"
     # One archive or purge command may take this long.

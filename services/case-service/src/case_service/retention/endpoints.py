@@ -8,12 +8,15 @@ from fastapi import APIRouter, HTTPException
 
 from case_service.deps import SessionDep
 from case_service.retention import service
+from case_service.retention.residents import purge_resident_records
 from case_service.retention.schemas import (
     ArchiveOut,
     CommandIn,
     DueIn,
     DueOut,
     PurgeOut,
+    ResidentRecordsIn,
+    ResidentRecordsOut,
     RetentionRule,
 )
 
@@ -47,3 +50,10 @@ async def archive(body: CommandIn, session: SessionDep) -> ArchiveOut:
 async def purge(body: CommandIn, session: SessionDep) -> PurgeOut:
     """Purge a batch (only archived cases still due, or due for both); idempotent."""
     return await service.purge(session, body.case_ids, body.before, body.archive_before)
+
+
+@router.post("/residents")
+async def resident_records(body: ResidentRecordsIn, session: SessionDep) -> ResidentRecordsOut:
+    """Purge expired shares and old resident audit entries (a batch of each; `more` when
+    another call is due), or with `dry_run` count them; idempotent."""
+    return await purge_resident_records(session, body)

@@ -1,6 +1,6 @@
 """Payloads of the internal retention API (called by retention-service only)."""
 
-from datetime import datetime
+from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -59,3 +59,25 @@ class PurgeOut(BaseModel):
     purged: list[int]
     already: list[int]
     skipped: list[int]
+
+
+class ResidentRecordsIn(_In):
+    """Purge resident records (expired shares, old audit entries) due at these cut-offs.
+
+    `shares_until_before`: shares whose last valid day is before this date go;
+    `audit_before`: audit entries written before this go. A dry run only counts them.
+    """
+
+    shares_until_before: date
+    audit_before: datetime
+    dry_run: bool = False
+    limit: int = Field(default=MAX_BATCH, ge=1, le=MAX_BATCH)
+
+
+class ResidentRecordsOut(BaseModel):
+    """How many were deleted (or, dry, are due); `more`: call again, a batch was full."""
+
+    shares: int
+    audit_entries: int
+    expiries_recorded: int = 0
+    more: bool
