@@ -340,3 +340,58 @@ async def test_changes_through_the_pages_take_effect_at_once(gw: Any) -> None:
         log = unescape((await http.get("/administration/logg")).text)
         assert "Handläggargrupp borttagen" in log and "Förvaltning ändrad" in log
         assert "Aktiv: Ja → Nej" in log
+
+
+async def test_removing_a_group_with_open_cases_is_refused_on_the_page(gw: Any) -> None:
+    """The refusal is the form's error summary, in the user's language; once the case is
+    closed the group goes, and the case view and list show its code."""
+    org = await gw.organization()
+    member = await gw.staff([{"organization": org, "role": "handler"}], login=False)
+    group = unique("grupp")
+    created = await gw.admin(
+        "POST",
+        "/api/v1/admin/groups",
+        json={"code": group, "name": "Tillsyn", "organization": org, "members": [member.username]},
+    )
+    assert created.status_code == 201, created.text
+    case_type = await gw.case_type(org)
+    case = await gw.submit(case_type)
+    assigned = await gw.admin("POST", f"/api/v1/cases/{case['id']}/assign", json={"group": group})
+    assert assigned.status_code == 200, assigned.text
+    page, remove = f"/administration/grupper/{group}", f"/administration/grupper/{group}/ta-bort"
+    async with gw.client() as http:
+        await gw.browser_login(http, ADMIN, ADMIN_PASSWORD)
+        form = unescape((await http.get(page)).text)
+        assert "En grupp med öppna ärenden eller uppgifter kan inte tas bort." in form
+        refused = await _post(http, page, remove, {})
+        assert refused.status_code == 409
+        assert 'class="error-summary"' in refused.text
+        assert (
+            "Gruppen har 1 öppet ärende. Fördela det till någon annan innan gruppen tas bort."
+            in unescape(refused.text)
+        )
+        english = await _post(http, f"{page}?lang=en", f"{remove}?lang=en", {})
+        assert english.status_code == 409
+        assert (
+            "The group has 1 open case. Assign it to someone else before removing the group."
+            in unescape(english.text)
+        )
+        await http.get(f"{page}?lang=sv")
+        assert (await gw.admin("GET", f"/api/v1/admin/groups/{group}")).status_code == 200
+
+        closed = await gw.admin("POST", f"/api/v1/cases/{case['id']}/close", json={"notify": False})
+        assert closed.status_code == 200, closed.text
+        removed = await _post(http, page, remove, {})
+        assert removed.status_code == 303, removed.text
+        notice = await http.get(removed.headers["location"])
+        assert "Handläggargruppen har tagits bort." in unescape(notice.text)
+
+        # The closed case keeps the removed group's code, and says so.
+        view = await http.get(f"/arenden/{case['id']}")
+        assert view.status_code == 200
+        assert f"{group} (gruppen finns inte längre)" in unescape(view.text)
+        listed = await http.get(
+            "/arenden/alla", params={"case_type": case_type, "status": "closed"}
+        )
+        assert listed.status_code == 200
+        assert f'<span class="handler">{group}</span>' in listed.text

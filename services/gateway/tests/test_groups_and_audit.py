@@ -3,9 +3,13 @@ member's Mina ärenden (never a non-member's) until one takes it; every administ
 is audited; refusals are 403 for non-administrators and 404 for other organizations."""
 
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
+
+from gateway.groups.service import open_work_refusal
 
 Gateway = Any  # the `gw` fixture of conftest.py
 
@@ -128,11 +132,164 @@ async def test_a_group_case_is_in_every_members_mina_arenden_until_one_takes_it(
         [anna.username, outsider.username]
     )
 
+    # The group still has the second case: it cannot be removed until someone else has it.
+    refused = await gw.admin("DELETE", f"/api/v1/admin/groups/{code}")
+    assert refused.status_code == 409, refused.text
+    moved = await _call(
+        gw,
+        anna.headers,
+        "POST",
+        f"/api/v1/cases/{second['id']}/assign",
+        json={"handler": anna.username},
+    )
+    assert moved.status_code == 200, moved.text
     deleted = await gw.admin("DELETE", f"/api/v1/admin/groups/{code}")
     assert deleted.status_code == 204
     assert second["id"] not in await _mine(gw, outsider.headers)
+    assert second["id"] in await _mine(gw, anna.headers)
     gone = await gw.admin("GET", f"/api/v1/admin/groups/{code}")
     assert gone.status_code == 404
+
+
+async def test_a_group_with_open_cases_or_tasks_cannot_be_removed(
+    gw: Gateway, case_app: Any
+) -> None:
+    """Removing a group would take its open cases and tasks out of everyone's Mina ärenden: 409
+    with the counts, in the caller's language. Closed and archived cases do not stop it and keep
+    showing the group's code."""
+    org = await gw.organization()
+    anna = await gw.staff([{"organization": org, "role": "handler"}], name="Anna Grupp")
+    code = unique("grupp")
+    created = await gw.admin(
+        "POST",
+        "/api/v1/admin/groups",
+        json={
+            "code": code,
+            "name": "Bygglovsgruppen",
+            "organization": org,
+            "members": [anna.username],
+        },
+    )
+    assert created.status_code == 201, created.text
+    # gw.submit finds a case by its case type: one case type per case.
+    first, second, closed, archived = [await gw.submit(await gw.case_type(org)) for _ in range(4)]
+    for case in (first, second, closed, archived):
+        assigned = await _call(
+            gw, gw.admin_headers, "POST", f"/api/v1/cases/{case['id']}/assign", json={"group": code}
+        )
+        assert assigned.status_code == 200, assigned.text
+    # An administrator outside the group closes one: it keeps the group's code.
+    done = await _call(
+        gw, gw.admin_headers, "POST", f"/api/v1/cases/{closed['id']}/close", json={"notify": False}
+    )
+    assert done.status_code == 200, done.text
+    assert done.json()["status"] == "closed" and done.json()["handler_group"] == code
+    task = await _call(
+        gw,
+        gw.admin_headers,
+        "POST",
+        f"/api/v1/cases/{first['id']}/tasks",
+        json={"title": "Kontrollera ritningen", "group": code},
+    )
+    assert task.status_code == 201, task.text
+    # A task on a case that is then archived (read-only) does not count either.
+    stale = await _call(
+        gw,
+        gw.admin_headers,
+        "POST",
+        f"/api/v1/cases/{archived['id']}/tasks",
+        json={"title": "Gammal uppgift", "group": code},
+    )
+    assert stale.status_code == 201, stale.text
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=case_app), base_url="http://case-service"
+    ) as internal:
+        archive = await internal.post(
+            "/internal/retention/archive",
+            json={
+                "case_ids": [archived["id"]],
+                "before": (datetime.now(UTC) + timedelta(minutes=1)).isoformat(),
+            },
+            headers={"x-internal-token": "test-internal-token"},
+        )
+    assert archive.json()["archived"] == [archived["id"]], archive.text
+
+    refused = await gw.admin("DELETE", f"/api/v1/admin/groups/{code}")
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["detail"] == (
+        "Gruppen har 2 öppna ärenden och 1 öppen uppgift. "
+        "Fördela dem till någon annan innan gruppen tas bort."
+    )
+    english = await _call(
+        gw,
+        {**gw.admin_headers, "accept-language": "en"},
+        "DELETE",
+        f"/api/v1/admin/groups/{code}",
+    )
+    assert english.json()["detail"] == (
+        "The group has 2 open cases and 1 open task. "
+        "Assign them to someone else before removing the group."
+    )
+
+    # Anna takes both cases; the task is still the group's.
+    for case in (first, second):
+        taken = await _call(
+            gw,
+            anna.headers,
+            "POST",
+            f"/api/v1/cases/{case['id']}/assign",
+            json={"handler": anna.username},
+        )
+        assert taken.status_code == 200, taken.text
+    refused = await gw.admin("DELETE", f"/api/v1/admin/groups/{code}")
+    assert refused.status_code == 409
+    assert refused.json()["detail"] == (
+        "Gruppen har 1 öppen uppgift. Fördela den till någon annan innan gruppen tas bort."
+    )
+    marked = await _call(
+        gw,
+        anna.headers,
+        "PATCH",
+        f"/api/v1/cases/{first['id']}/tasks/{task.json()['id']}",
+        json={"done": True},
+    )
+    assert marked.status_code == 200, marked.text
+
+    deleted = await gw.admin("DELETE", f"/api/v1/admin/groups/{code}")
+    assert deleted.status_code == 204, deleted.text
+    log = await gw.admin("GET", "/api/v1/admin/audit-log", params={"target": code})
+    assert [e["action"] for e in log.json()["items"]] == ["group.delete", "group.create"]
+    # The closed and the archived case still name the removed group by its code.
+    for case in (closed, archived):
+        detail = await _call(gw, gw.admin_headers, "GET", f"/api/v1/cases/{case['id']}")
+        assert detail.status_code == 200, detail.text
+        assert detail.json()["handler_group"] == code
+
+
+@pytest.mark.parametrize(
+    ("cases", "tasks", "expected"),
+    [
+        (0, 0, None),
+        (1, 0, "Gruppen har 1 öppet ärende. Fördela det till någon annan innan gruppen tas bort."),
+        (3, 0, "Gruppen har 3 öppna ärenden. Fördela dem till någon annan innan gruppen tas bort."),
+        (
+            0,
+            2,
+            "Gruppen har 2 öppna uppgifter. Fördela dem till någon annan innan gruppen tas bort.",
+        ),
+        (
+            1,
+            1,
+            "Gruppen har 1 öppet ärende och 1 öppen uppgift. "
+            "Fördela dem till någon annan innan gruppen tas bort.",
+        ),
+    ],
+)
+async def test_the_refusal_names_the_open_cases_and_tasks(
+    cases: int, tasks: int, expected: str | None
+) -> None:
+    refusal = open_work_refusal(cases, tasks)
+    assert (refusal.detail if refusal else None) == expected
 
 
 async def test_assigning_to_a_group_of_another_organization_or_an_unknown_one_is_refused(

@@ -17,6 +17,7 @@ from case_service.cases.export import router as export_router
 from case_service.cases.listing import router as case_list_router
 from case_service.citizen.handlers import make_citizen_actions
 from case_service.documents.handlers import make_form_documents
+from case_service.groups.endpoints import router as groups_router
 from case_service.intake.handlers import SERVICE, make_intake
 from case_service.models import Base
 from case_service.notifications.handlers import make_notification_results
@@ -64,5 +65,6 @@ def build_app(settings: CaseServiceSettings | None = None) -> FastAPI:
     app.include_router(residents_router, dependencies=guard)
     app.include_router(outreach_router, dependencies=guard)
     app.include_router(tasks_router, dependencies=guard)
+    app.include_router(groups_router, dependencies=guard)
     app.include_router(retention_router, dependencies=guard)
     return app

@@ -523,9 +523,6 @@ ENGLISH: dict[str, str] = {
     "Förvaltningen har ingen personal som kan handlägga ärenden.": (
         "The organization has no staff who can handle cases."
     ),
-    "Gruppens ärenden ligger kvar i Alla ärenden tills de fördelas på nytt.": (
-        "The group's cases stay in All cases until they are assigned anew."
-    ),
     "Ett ärende som fördelas till en grupp visas i Mina ärenden för alla i gruppen tills "
     "någon tar det.": (
         "A case assigned to a group is shown in My cases for everyone in the group until "
@@ -574,6 +571,27 @@ ENGLISH: dict[str, str] = {
         "{username} cannot be in the group: the user does not exist, is inactive or may not "
         "handle cases in the organization {organization}."
     ),
+    # Removing a group that still has open work (gateway.groups.service.delete_group)
+    "Gruppen har {work}. Fördela dem till någon annan innan gruppen tas bort.": (
+        "The group has {work}. Assign them to someone else before removing the group."
+    ),
+    "Gruppen har 1 öppet ärende. Fördela det till någon annan innan gruppen tas bort.": (
+        "The group has 1 open case. Assign it to someone else before removing the group."
+    ),
+    "Gruppen har 1 öppen uppgift. Fördela den till någon annan innan gruppen tas bort.": (
+        "The group has 1 open task. Assign it to someone else before removing the group."
+    ),
+    "1 öppet ärende": "1 open case",
+    "{count} öppna ärenden": "{count} open cases",
+    "1 öppen uppgift": "1 open task",
+    "{count} öppna uppgifter": "{count} open tasks",
+    "{cases} och {tasks}": "{cases} and {tasks}",
+    "En grupp med öppna ärenden eller uppgifter kan inte tas bort. Avslutade och arkiverade "
+    "ärenden behåller gruppens kod.": (
+        "A group with open cases or tasks cannot be removed. Closed and archived cases keep "
+        "the group's code."
+    ),
+    "{code} (gruppen finns inte längre)": "{code} (the group no longer exists)",
 }
 
 # Texts of the 1177 and service-desk functions, kept in a module of their own.
@@ -581,11 +599,33 @@ ENGLISH.update({k: v for k, v in SERVICE_DESK_ENGLISH.items() if k not in ENGLIS
 ENGLISH.update({k: v for k, v in PERSONAL_ENGLISH.items() if k not in ENGLISH})
 
 
+class Phrase:
+    """A text that fills another text's `{placeholder}` and is translated with it, e.g. a
+    count with its noun ("1 öppet ärende", "{count} öppna ärenden")."""
+
+    __slots__ = ("text", "values")
+
+    def __init__(self, text: str, **values: Any) -> None:
+        self.text = text
+        self.values = values
+
+    def __str__(self) -> str:
+        return translate(self.text, DEFAULT_LANGUAGE, **self.values)
+
+
 def translate(text: str, lang: str, **values: Any) -> str:
-    """`text` (Swedish) in `lang`, with `{placeholders}` filled from `values`."""
+    """`text` (Swedish) in `lang`, with `{placeholders}` filled from `values` (a Phrase among
+    them translated too)."""
     if lang == "en":
         text = ENGLISH.get(text, text)
-    return text.format(**values) if values else text
+    if not values:
+        return text
+    return text.format(
+        **{
+            k: translate(v.text, lang, **v.values) if isinstance(v, Phrase) else v
+            for k, v in values.items()
+        }
+    )
 
 
 def translator(lang: str) -> Callable[..., str]:

@@ -97,7 +97,7 @@ async def assign(
     if refused is not None:
         raise refused
     if group is not None:
-        found = await group_in_organization(session, group, scope["organization"])
+        found = await group_in_organization(session, group, scope["organization"], hold=True)
         if found is None:
             raise AppError(422, UNKNOWN_GROUP, group=group)
         request.update({"group": found.code, "group_name": found.name})

@@ -52,9 +52,12 @@ async def update_group(
 
 
 @router.delete("/{code}", status_code=204)
-async def delete_group(code: Code, caseworker: CurrentCaseworker, session: SessionDep) -> Response:
-    """Remove the group; its cases stay in Alla ärenden until assigned anew."""
-    await service.delete_group(session, caseworker.actor, code)
+async def delete_group(
+    code: Code, caseworker: CurrentCaseworker, session: SessionDep, case_service: CaseServiceDep
+) -> Response:
+    """Remove the group; 409 while it has open cases or open tasks (their counts in the
+    message). Its closed and archived cases keep the group's code."""
+    await service.delete_group(session, case_service, caseworker.actor, code)
     return Response(status_code=204)
 
 

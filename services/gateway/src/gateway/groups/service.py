@@ -7,6 +7,11 @@ request), so case-service puts the case in every member's Mina ärenden until on
 
 Group codes are unique in the installation. Members must be active staff who may be assigned
 the organization's cases (receiver, handler or admin there).
+
+A group with open cases or open tasks cannot be removed (409): they would be in no one's Mina
+ärenden. Assigning a case or a task to a group holds the group's row (FOR KEY SHARE) until the
+assignment is stored, and removing it locks the row before it counts, so a group is never
+removed with an assignment the count did not see.
 """
 
 import logging
@@ -22,6 +27,7 @@ from gateway.audit.service import record
 from gateway.case_client import CaseServiceClient
 from gateway.errors import AppError
 from gateway.groups.schemas import GroupIn, GroupMember, GroupOut, GroupPatch
+from gateway.i18n import Phrase
 from gateway.models import StaffGrant, StaffGroup, StaffUser
 from gateway.personal.service import publish_members
 from gateway.users.service import ADMIN_REQUIRED, administered_organizations, may_administer
@@ -32,6 +38,18 @@ MEMBER_ROLES = ("receiver", "handler", "admin")
 GROUP_NOT_FOUND = "Handläggargruppen finns inte"
 GROUP_EXISTS = "Handläggargruppen {code} finns redan"
 UNKNOWN_ORGANIZATION = "Okänd förvaltning: {organization}"
+GROUP_HAS_OPEN_WORK = "Gruppen har {work}. Fördela dem till någon annan innan gruppen tas bort."
+GROUP_HAS_ONE_CASE = (
+    "Gruppen har 1 öppet ärende. Fördela det till någon annan innan gruppen tas bort."
+)
+GROUP_HAS_ONE_TASK = (
+    "Gruppen har 1 öppen uppgift. Fördela den till någon annan innan gruppen tas bort."
+)
+ONE_OPEN_CASE = "1 öppet ärende"
+OPEN_CASES = "{count} öppna ärenden"
+ONE_OPEN_TASK = "1 öppen uppgift"
+OPEN_TASKS = "{count} öppna uppgifter"
+CASES_AND_TASKS = "{cases} och {tasks}"
 NOT_A_MEMBER_CANDIDATE = (
     "{username} kan inte vara med i gruppen: användaren finns inte, är inaktiv eller saknar "
     "behörighet att handlägga ärenden i förvaltningen {organization}."
@@ -193,10 +211,36 @@ async def update_group(
     return after
 
 
-async def delete_group(session: AsyncSession, actor: Actor, code: str) -> None:
-    """Remove a group. Its cases stay in Alla ärenden, shown with the group's code, until
-    someone assigns them anew."""
+def open_work_refusal(cases: int, tasks: int) -> AppError | None:
+    """The 409 for removing a group that still has open cases or tasks (None if it has none)."""
+    if not cases and not tasks:
+        return None
+    if cases + tasks == 1:
+        return AppError(409, GROUP_HAS_ONE_CASE if cases else GROUP_HAS_ONE_TASK)
+    case_part = Phrase(ONE_OPEN_CASE) if cases == 1 else Phrase(OPEN_CASES, count=cases)
+    task_part = Phrase(ONE_OPEN_TASK) if tasks == 1 else Phrase(OPEN_TASKS, count=tasks)
+    if cases and tasks:
+        work = Phrase(CASES_AND_TASKS, cases=case_part, tasks=task_part)
+    else:
+        work = case_part if cases else task_part
+    return AppError(409, GROUP_HAS_OPEN_WORK, work=work)
+
+
+async def delete_group(
+    session: AsyncSession, case_service: CaseServiceClient, actor: Actor, code: str
+) -> None:
+    """Remove a group that has no open cases (not Avslutad, not Arkiverad) and no open tasks;
+    409 with their counts otherwise. Its closed and archived cases keep the group's code."""
     group = await _find(session, actor, code, lock=True)
+    work = await case_service.call(
+        "GET",
+        f"/internal/groups/{code}/open-work",
+        actor,
+        params={"organization": group.organization},
+    )
+    refusal = open_work_refusal(int(work["cases"]), int(work["tasks"]))
+    if refusal is not None:
+        raise refusal
     record(
         session,
         actor,
@@ -222,14 +266,14 @@ async def assignable_groups(session: AsyncSession, organization: str) -> list[di
 
 
 async def group_in_organization(
-    session: AsyncSession, code: str, organization: str
+    session: AsyncSession, code: str, organization: str, *, hold: bool = False
 ) -> StaffGroup | None:
     """The group of this code if it belongs to the organization (a case goes only to a group
-    of its own organization)."""
-    return (
-        await session.execute(
-            select(StaffGroup).where(
-                StaffGroup.code == code, StaffGroup.organization == organization
-            )
-        )
-    ).scalar_one_or_none()
+    of its own organization). `hold`: keep the group from being removed until the caller's
+    transaction ends (an assignment to it is being stored)."""
+    query = select(StaffGroup).where(
+        StaffGroup.code == code, StaffGroup.organization == organization
+    )
+    if hold:
+        query = query.with_for_update(read=True, key_share=True)
+    return (await session.execute(query)).scalar_one_or_none()

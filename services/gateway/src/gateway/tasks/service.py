@@ -21,8 +21,9 @@ UNKNOWN_GROUP = "Handläggargruppen {group} finns inte."
 async def task_group_known(session: AsyncSession, organization: str, code: str) -> bool:
     """Whether a task on a case of the organization may go to this handler group: the one
     place the gateway asks about groups for tasks (groups are administered in gateway.groups;
-    who is a member reaches case-service as `Actor.groups`)."""
-    return await group_in_organization(session, code, organization) is not None
+    who is a member reaches case-service as `Actor.groups`). The group is held until the
+    caller's transaction ends, so it is not removed while the task is being stored."""
+    return await group_in_organization(session, code, organization, hold=True) is not None
 
 
 async def task_targets(

@@ -928,7 +928,7 @@ async def delete_group(
 
     async def act(form: FormData, lang: str) -> Response:
         async with transaction(sessions_of(request)) as session:
-            await group_service.delete_group(session, caseworker.actor, code)
+            await group_service.delete_group(session, case_service, caseworker.actor, code)
         return _redirect(f"{BASE}/grupper", "grupp-borttagen")
 
     async def again(form: FormData, errors: list[Any], status: int) -> Response:
