@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from arende_platform.db import transaction
-from gateway.auth.service import Caseworker, resume_session, user_for_token
+from gateway.auth.service import Caseworker, caseworker_for_token, resume_session
 from gateway.deps import sessions_of
 from gateway.errors import AppError, LoginRequired
 from gateway.settings import GatewaySettings
@@ -49,12 +49,9 @@ async def _from_cookie(request: Request) -> Caseworker | bool | None:
             idle=timedelta(minutes=settings.session_idle_minutes),
             absolute=timedelta(hours=settings.session_absolute_hours),
         )
-        if resumed == "expired":
-            return False
-        if resumed is None:
-            return None
-        user, web_session = resumed
-        return Caseworker.of(user, web_session)
+    if resumed == "expired":
+        return False
+    return resumed
 
 
 async def current_caseworker(
@@ -67,10 +64,10 @@ async def current_caseworker(
     """
     if token:
         async with transaction(sessions_of(request)) as session:
-            user = await user_for_token(session, token)
-            if user is None:
-                raise _unauthorized("Ogiltig eller utgången inloggning")
-            return Caseworker.of(user)
+            caseworker = await caseworker_for_token(session, token)
+        if caseworker is None:
+            raise _unauthorized("Ogiltig eller utgången inloggning")
+        return caseworker
     caseworker = await _from_cookie(request)
     if not isinstance(caseworker, Caseworker):
         raise _unauthorized()

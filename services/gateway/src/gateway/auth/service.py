@@ -3,21 +3,34 @@
 Tokens and session ids are 256-bit random values handed to the client once; the database keeps
 only their SHA-256, so a leaked table cannot be replayed. Expiry is computed with the
 database's clock, so replicas with drifting clocks agree.
+
+Every API call and page starts with finding its caller, by token or by cookie: one query reads
+the user with their grants and group codes aggregated (`_signed_in`), and the `Caseworker` is
+built from the row. The ORM's user with its selectin-loaded grants and groups took three
+queries and a quarter of the gateway's CPU per case list page (bench/README.md, list_search).
 """
 
 import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Literal, cast
+from typing import Any, Literal
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import Row, Select, delete, func, literal_column, or_, select, update
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from arende_contracts.access import Actor, Grant, Role
+from arende_contracts.access import Actor, Grant
 from arende_platform.db import transaction
 from gateway.auth.passwords import Passwords
-from gateway.models import ApiToken, StaffUser, WebSession
+from gateway.models import (
+    ApiToken,
+    StaffGrant,
+    StaffGroup,
+    StaffUser,
+    WebSession,
+    staff_group_members,
+)
 
 # last_seen_at is written at most this often per session, not on every request.
 SESSION_TOUCH_INTERVAL = timedelta(seconds=60)
@@ -36,26 +49,6 @@ def normalize_username(username: str) -> str:
     return username.strip().lower()
 
 
-def actor_for(user: StaffUser) -> Actor:
-    """The identity and grants case-service scopes every object by."""
-    return Actor(
-        username=user.username,
-        name=user.name,
-        display_name=user.display_name or "",
-        signature=user.signature or "",
-        superuser=user.superuser,
-        grants=[
-            Grant(
-                organization=g.organization,
-                role=cast(Role, g.role),  # the table's CHECK keeps it a Role
-                case_types=list(g.case_types) if g.case_types is not None else None,
-            )
-            for g in user.grants
-        ],
-        groups=[g.code for g in user.groups],
-    )
-
-
 @dataclass(frozen=True)
 class Caseworker:
     """The signed-in staff member of a request, detached from the database session."""
@@ -69,17 +62,80 @@ class Caseworker:
     session_hash: str | None = None
     csrf_token: str | None = None
 
-    @classmethod
-    def of(cls, user: StaffUser, web_session: WebSession | None = None) -> "Caseworker":
-        return cls(
-            user_id=user.id,
-            username=user.username,
-            name=user.name,
-            superuser=user.superuser,
-            actor=actor_for(user),
-            session_hash=web_session.id_hash if web_session else None,
-            csrf_token=web_session.csrf_token if web_session else None,
+
+_users = StaffUser.__table__
+_grants = StaffGrant.__table__
+_groups = StaffGroup.__table__
+
+# The user's grants as [[organization, role, case types or null], …] and group codes, in the
+# order of StaffUser.grants and StaffUser.groups.
+_GRANTS = (
+    select(
+        func.coalesce(
+            func.json_agg(
+                aggregate_order_by(
+                    func.json_build_array(
+                        _grants.c.organization, _grants.c.role, _grants.c.case_types
+                    ),
+                    _grants.c.organization,
+                    _grants.c.role,
+                )
+            ),
+            literal_column("'[]'::json"),
         )
+    )
+    .where(_grants.c.user_id == _users.c.id)
+    .scalar_subquery()
+)
+_GROUPS = (
+    select(func.array_agg(aggregate_order_by(_groups.c.code, _groups.c.code)))
+    .select_from(staff_group_members.join(_groups))
+    .where(staff_group_members.c.user_id == _users.c.id)
+    .scalar_subquery()
+)
+
+
+def _signed_in(*columns: Any) -> Select[Any]:
+    """The user's columns, grants and group codes (and `columns`), from the users table."""
+    return select(
+        _users.c.id,
+        _users.c.username,
+        _users.c.name,
+        _users.c.display_name,
+        _users.c.signature,
+        _users.c.superuser,
+        _users.c.active,
+        _GRANTS.label("grants"),
+        _GROUPS.label("groups"),
+        *columns,
+    ).select_from(_users)
+
+
+def _caseworker(
+    row: Row[Any], session_hash: str | None = None, csrf_token: str | None = None
+) -> Caseworker:
+    """The caseworker of a `_signed_in` row; the actor is what case-service scopes by."""
+    actor = Actor(
+        username=row.username,
+        name=row.name,
+        display_name=row.display_name or "",
+        signature=row.signature or "",
+        superuser=row.superuser,
+        grants=[
+            Grant(organization=organization, role=role, case_types=case_types)
+            for organization, role, case_types in row.grants
+        ],
+        groups=row.groups or [],
+    )
+    return Caseworker(
+        user_id=row.id,
+        username=row.username,
+        name=row.name,
+        superuser=row.superuser,
+        actor=actor,
+        session_hash=session_hash,
+        csrf_token=csrf_token,
+    )
 
 
 async def find_user(session: AsyncSession, username: str) -> StaffUser | None:
@@ -130,19 +186,21 @@ async def issue_token(session: AsyncSession, user_id: int, hours: int) -> str:
     return token
 
 
-async def user_for_token(session: AsyncSession, token: str) -> StaffUser | None:
+async def caseworker_for_token(session: AsyncSession, token: str) -> Caseworker | None:
     """The active owner of an unexpired bearer token."""
-    return (
+    tokens = ApiToken.__table__
+    row = (
         await session.execute(
-            select(StaffUser)
-            .join(ApiToken, ApiToken.user_id == StaffUser.id)
+            _signed_in()
+            .join(tokens, tokens.c.user_id == _users.c.id)
             .where(
-                ApiToken.token_hash == digest(token),
-                ApiToken.expires_at > func.now(),
-                StaffUser.active,
+                tokens.c.token_hash == digest(token),
+                tokens.c.expires_at > func.now(),
+                _users.c.active,
             )
         )
-    ).scalar_one_or_none()
+    ).first()
+    return None if row is None else _caseworker(row)
 
 
 async def revoke_token(session: AsyncSession, token: str) -> None:
@@ -169,30 +227,36 @@ async def start_session(
 
 async def resume_session(
     session: AsyncSession, session_id: str, idle: timedelta, absolute: timedelta
-) -> tuple[StaffUser, WebSession] | Literal["expired"] | None:
-    """The user and session of a cookie; "expired" after the idle or absolute timeout."""
+) -> Caseworker | Literal["expired"] | None:
+    """The caseworker of a cookie; "expired" after the idle or absolute timeout."""
+    sessions = WebSession.__table__
     row = (
         await session.execute(
-            select(WebSession, StaffUser, func.now())
-            .join(StaffUser, StaffUser.id == WebSession.user_id)
-            .where(WebSession.id_hash == digest(session_id))
+            _signed_in(
+                sessions.c.id_hash,
+                sessions.c.csrf_token,
+                sessions.c.created_at,
+                sessions.c.last_seen_at,
+                func.now().label("now"),
+            )
+            .join(sessions, sessions.c.user_id == _users.c.id)
+            .where(sessions.c.id_hash == digest(session_id))
         )
     ).first()
     if row is None:
         return None
-    web_session, user, now = row
-    if now - web_session.last_seen_at > idle or now - web_session.created_at > absolute:
-        await session.delete(web_session)
+    if row.now - row.last_seen_at > idle or row.now - row.created_at > absolute:
+        await session.execute(delete(WebSession).where(WebSession.id_hash == row.id_hash))
         return "expired"
-    if not user.active:
+    if not row.active:
         return None
-    if now - web_session.last_seen_at > SESSION_TOUCH_INTERVAL:
+    if row.now - row.last_seen_at > SESSION_TOUCH_INTERVAL:
         await session.execute(
             update(WebSession)
-            .where(WebSession.id_hash == web_session.id_hash)
+            .where(WebSession.id_hash == row.id_hash)
             .values(last_seen_at=func.now())
         )
-    return user, web_session
+    return _caseworker(row, row.id_hash, row.csrf_token)
 
 
 async def end_session(session: AsyncSession, session_hash: str) -> None:
