@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from arende_platform.db import create_engine, create_sessionmaker, migrate
 from arende_platform.testing import TestEnvironment
-from retention_service import residents
+from retention_service import client
 from retention_service.app import MIGRATIONS
 from retention_service.client import CaseServiceError
 from retention_service.models import Run
@@ -115,7 +115,7 @@ async def test_a_resumed_run_keeps_its_days_and_its_counts(
     # The first process purged one batch, then case-service stayed away until it gave up.
     failing = CaseService(answer(4, 5, True), *[CaseServiceError("down")] * 6)
     first = ResidentRecords(sessions, failing, 30, "Europe/Stockholm", 5)  # type: ignore[arg-type]
-    monkeypatch.setattr(residents, "RETRIES", (0, 0, 0, 0, 0))
+    monkeypatch.setattr(client, "RETRIES", (0, 0, 0, 0, 0))
     with pytest.raises(CaseServiceError):
         await first.purge(run_id)
     assert await logged(sessions, run_id) == (30, 4, 5)

@@ -1,15 +1,40 @@
 """retention-service's client of case-service's internal retention API."""
 
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
 from arende_platform.logging import correlation_id
 
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# Seconds between the attempts of one command, so a run rides out a short outage of case-service.
+RETRIES = (1, 2, 5, 10, 20)
+
 
 class CaseServiceError(Exception):
     """case-service did not carry out a command (unreachable or refused)."""
+
+
+async def retried(call: Callable[[], Awaitable[T]], what: str) -> T:
+    """`call()`, tried again after each pause of RETRIES while it raises CaseServiceError.
+
+    Safe for every command of a run: case-service re-checks each case, so a command that took
+    effect before its answer was lost does nothing more the second time."""
+    for delay in (*RETRIES, None):
+        try:
+            return await call()
+        except CaseServiceError as exc:
+            if delay is None:
+                raise
+            log.warning(f"{what} failed, retrying", extra={"error": str(exc)})
+            await asyncio.sleep(delay)
+    raise AssertionError("unreachable")
 
 
 class CaseServiceClient:

@@ -12,7 +12,6 @@ batches, so a resumed run keeps what it had counted (a crash between case-servic
 that update loses the count of one batch, never a deletion).
 """
 
-import asyncio
 import logging
 from datetime import date, datetime, timedelta
 from uuid import UUID
@@ -22,12 +21,10 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from retention_service import metrics
-from retention_service.client import CaseServiceClient, CaseServiceError
+from retention_service.client import CaseServiceClient, retried
 from retention_service.models import Run
 
 log = logging.getLogger(__name__)
-
-RETRIES = (1, 2, 5, 10, 20)
 
 
 def cutoffs(as_of: datetime, days: int, timezone: str) -> tuple[date, datetime]:
@@ -69,17 +66,12 @@ class ResidentRecords:
     async def _command(
         self, shares_before: date, audit_before: datetime, dry_run: bool
     ) -> dict[str, int | bool]:
-        for delay in (*RETRIES, None):
-            try:
-                return await self.case_service.resident_records(
-                    shares_before, audit_before, dry_run, self.batch_size
-                )
-            except CaseServiceError as exc:
-                if delay is None:
-                    raise
-                log.warning("resident records command failed, retrying", extra={"error": str(exc)})
-                await asyncio.sleep(delay)
-        raise AssertionError("unreachable")
+        return await retried(
+            lambda: self.case_service.resident_records(
+                shares_before, audit_before, dry_run, self.batch_size
+            ),
+            "resident records command",
+        )
 
     async def _add(self, run_id: UUID, shares: int, entries: int) -> None:
         async with self.sessions() as session, session.begin():

@@ -37,7 +37,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from retention_service import metrics
-from retention_service.client import CaseServiceClient, CaseServiceError
+from retention_service.client import CaseServiceClient, retried
 from retention_service.models import LegalHold, Purge, PurgeConfirmation, Run, RunItem, RunRule
 from retention_service.residents import ResidentRecords
 
@@ -47,7 +47,6 @@ RUN_LOCK = 7_265_746_001  # pg advisory lock: one run at a time
 HOLD_LOCK = 7_265_746_002  # purge batches (shared) against placing a hold (exclusive)
 ACTIONS = ("purge", "archive")  # in this order: see the module's docstring
 COUNTS = ("archived", "purged", "held", "refused", "skipped")
-RETRIES = (1, 2, 5, 10, 20)
 
 
 class RunInProgress(Exception):
@@ -394,17 +393,12 @@ class Retention:
     async def _command(
         self, action: str, ids: list[int], cutoffs: dict[str, datetime]
     ) -> dict[str, Any]:
-        """One command to case-service, retried a few times over a short outage."""
+        """One command to case-service, retried over a short outage."""
         archive_before = cutoffs["archive"] if action == "purge" else None
-        for delay in (*RETRIES, None):
-            try:
-                return await self.case_service.command(action, ids, cutoffs[action], archive_before)
-            except CaseServiceError as exc:
-                if delay is None:
-                    raise
-                log.warning("retention command failed, retrying", extra={"error": str(exc)})
-                await asyncio.sleep(delay)
-        raise AssertionError("unreachable")
+        return await retried(
+            lambda: self.case_service.command(action, ids, cutoffs[action], archive_before),
+            "retention command",
+        )
 
     @staticmethod
     async def _mark(
