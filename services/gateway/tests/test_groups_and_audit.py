@@ -2,16 +2,25 @@
 member's Mina ärenden (never a non-member's) until one takes it; every administrative change
 is audited; refusals are 403 for non-administrators and 404 for other organizations."""
 
+import asyncio
 import uuid
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from unittest.mock import ANY
 
 import httpx
 import pytest
+import pytest_asyncio
+from sqlalchemy import select
 
+from arende_platform.db import transaction
+from gateway.case_client import CaseServiceClient
 from gateway.groups.service import open_work_refusal
+from gateway.models import AdminAuditEntry
 
 Gateway = Any  # the `gw` fixture of conftest.py
+ADMIN, ADMIN_PASSWORD = "admin", "bootstrap-losenord-1"
 
 
 def unique(prefix: str) -> str:
@@ -533,3 +542,196 @@ async def test_a_case_type_notifies_only_on_its_chosen_statuses(gw: Gateway) -> 
     log = await gw.admin("GET", "/api/v1/admin/audit-log", params={"target": case_type})
     first = log.json()["items"][-2]["details"]
     assert first["notify_statuses"] == [None, ["decided", "closed"]]
+
+
+async def _entries(gw: Gateway, target: str) -> list[dict[str, Any]]:
+    log = await gw.admin("GET", "/api/v1/admin/audit-log", params={"target": target})
+    assert log.status_code == 200, log.text
+    return log.json()["items"]  # type: ignore[no-any-return]
+
+
+async def test_organization_and_case_type_changes_have_one_confirmed_entry_each(
+    gw: Gateway,
+) -> None:
+    org = await gw.organization()
+    renamed = await gw.admin("PATCH", f"/api/v1/admin/organizations/{org}", json={"name": "Ny"})
+    assert renamed.status_code == 200, renamed.text
+    org_entries = await _entries(gw, org)
+    assert [(e["action"], e["confirmed"]) for e in org_entries] == [
+        ("organization.update", True),
+        ("organization.create", True),
+    ]
+    assert org_entries[0]["details"] == {"name": [f"Förvaltning {org}", "Ny"]}
+
+    code = unique("ct")
+    created = await gw.admin(
+        "POST",
+        "/api/v1/admin/case-types",
+        json={"code": code, "name": "Bygglov", "organization": org, "archive_days": 7},
+    )
+    assert created.status_code == 201, created.text
+    changed = await gw.admin(
+        "PATCH",
+        f"/api/v1/admin/case-types/{code}",
+        json={"notify_statuses": ["closed", "decided", "closed"], "archive_days": 7},
+    )
+    assert changed.status_code == 200, changed.text
+    # A change that changes nothing is not an entry.
+    same = await gw.admin("PATCH", f"/api/v1/admin/case-types/{code}", json={"archive_days": 7})
+    assert same.status_code == 200, same.text
+    update, create = await _entries(gw, code)
+    assert (create["action"], create["confirmed"]) == ("case_type.create", True)
+    assert create["details"]["archive_days"] == 7 and create["details"]["active"] is True
+    # The values case-service stored (sorted, without the repeat), not the ones asked for;
+    # archive_days, asked but unchanged, is not a change.
+    assert (update["action"], update["confirmed"]) == ("case_type.update", True)
+    assert update["details"] == {"notify_statuses": [None, ["decided", "closed"]]}
+
+
+async def test_a_refused_change_leaves_no_entry(gw: Gateway) -> None:
+    org = await gw.organization()
+    code = await gw.case_type(org)
+    again = await gw.admin(
+        "POST", "/api/v1/admin/organizations", json={"code": org, "name": "Dubblett"}
+    )
+    assert again.status_code == 409, again.text
+    duplicate = await gw.admin(
+        "POST",
+        "/api/v1/admin/case-types",
+        json={"code": code, "name": "Dubblett", "organization": org},
+    )
+    assert duplicate.status_code == 409, duplicate.text
+    orphan = unique("ct")
+    invalid = await gw.admin(
+        "POST",
+        "/api/v1/admin/case-types",
+        json={"code": orphan, "name": "Utan förvaltning", "organization": unique("org")},
+    )
+    assert invalid.status_code == 422, invalid.text
+    assert await _entries(gw, orphan) == []
+    assert [(e["action"], e["confirmed"]) for e in await _entries(gw, org)] == [
+        ("organization.create", True)
+    ]
+    assert [(e["action"], e["confirmed"]) for e in await _entries(gw, code)] == [
+        ("case_type.create", True)
+    ]
+
+
+class AnswerLost(httpx.AsyncBaseTransport):
+    """case-service stores the change; then its answer is lost on the way back: a timeout,
+    a failure (500), or a gateway that stops waiting (`hang`, until the request is
+    cancelled). Before passing a change on it reads the target's entries from the database
+    in a transaction of its own: what a gateway that crashed at that moment would leave."""
+
+    def __init__(self, case_app: Any, sessions: Any, target: str, failure: str) -> None:
+        self.case_service = httpx.ASGITransport(app=case_app)
+        self.sessions = sessions
+        self.target = target
+        self.failure = failure
+        self.committed: list[tuple[str, bool]] = []
+        self.stored = asyncio.Event()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "GET":
+            return await self.case_service.handle_async_request(request)
+        async with transaction(self.sessions) as session:
+            rows = await session.execute(
+                select(AdminAuditEntry.action, AdminAuditEntry.confirmed)
+                .where(AdminAuditEntry.target == self.target)
+                .order_by(AdminAuditEntry.id.desc())
+            )
+            self.committed = [(action, confirmed) for action, confirmed in rows]
+        answer = await self.case_service.handle_async_request(request)
+        assert answer.status_code < 300, (await answer.aread()).decode()
+        self.stored.set()
+        if self.failure == "timeout":
+            raise httpx.ReadTimeout("no answer in time", request=request)
+        if self.failure == "error":
+            return httpx.Response(500, json={"detail": "kraschade efter lagringen"})
+        await asyncio.Event().wait()  # hang until cancelled
+        raise AssertionError("unreachable")
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def answer_lost(
+    gw: Gateway, case_app: Any
+) -> AsyncIterator[Callable[[str, str], AnswerLost]]:
+    """Route the gateway's case-service calls through an `AnswerLost` for one test."""
+    state = gw.app.state
+    real = state.case_service
+    clients: list[httpx.AsyncClient] = []
+
+    def install(target: str, failure: str) -> AnswerLost:
+        transport = AnswerLost(case_app, state.runtime.sessions, target, failure)
+        client = httpx.AsyncClient(base_url="http://case-service", transport=transport)
+        clients.append(client)
+        state.case_service = CaseServiceClient(client, real.internal_token)
+        return transport
+
+    try:
+        yield install
+    finally:
+        state.case_service = real
+        for client in clients:
+            await client.aclose()
+
+
+async def test_a_stored_change_whose_answer_is_lost_stays_unconfirmed(
+    gw: Gateway, answer_lost: Callable[[str, str], AnswerLost]
+) -> None:
+    org = await gw.organization()
+    code = await gw.case_type(org)
+
+    before = (await gw.admin("GET", f"/api/v1/admin/case-types/{code}")).json()
+    assert before["active"] and before["two_way"]
+    timeout = answer_lost(code, "timeout")
+    response = await gw.admin(
+        "PATCH", f"/api/v1/admin/case-types/{code}", json={"active": False, "purge_days": 30}
+    )
+    assert response.status_code == 503, response.text
+    # The entry was committed before case-service was asked.
+    assert timeout.committed == [("case_type.update", False), ("case_type.create", True)]
+
+    failing = answer_lost(org, "error")
+    response = await gw.admin("PATCH", f"/api/v1/admin/organizations/{org}", json={"name": "X"})
+    assert response.status_code == 502, response.text
+    assert failing.committed == [("organization.update", False), ("organization.create", True)]
+
+    hanging = answer_lost(code, "hang")
+    request = asyncio.create_task(
+        gw.admin("PATCH", f"/api/v1/admin/case-types/{code}", json={"two_way": False})
+    )
+    await asyncio.wait_for(hanging.stored.wait(), timeout=30)
+    request.cancel()  # the gateway stops between case-service's answer and the confirmation
+    with pytest.raises(asyncio.CancelledError):
+        await request
+
+    # Every change was stored (reads pass through the stand-in), and each has its entry,
+    # unconfirmed, with the values asked for.
+    case_type = (await gw.admin("GET", f"/api/v1/admin/case-types/{code}")).json()
+    assert (case_type["active"], case_type["purge_days"], case_type["two_way"]) == (
+        False,
+        30,
+        False,
+    )
+    organization = (await gw.admin("GET", "/api/v1/admin/organizations")).json()
+    assert {"id": ANY, "code": org, "name": "X"} in organization
+    hang, update, create = await _entries(gw, code)
+    assert (hang["action"], hang["confirmed"]) == ("case_type.update", False)
+    assert hang["details"] == {"two_way": [before["two_way"], False]}
+    assert (update["action"], update["confirmed"]) == ("case_type.update", False)
+    assert update["details"] == {"active": [True, False], "purge_days": [before["purge_days"], 30]}
+    assert create["confirmed"] is True
+    rename = (await _entries(gw, org))[0]
+    assert (rename["confirmed"], rename["details"]) == (
+        False,
+        {"name": [f"Förvaltning {org}", "X"]},
+    )
+
+    # The change log page marks them.
+    async with gw.client() as http:
+        await gw.browser_login(http, ADMIN, ADMIN_PASSWORD)
+        page = await http.get("/administration/logg")
+        english = await http.get("/administration/logg?lang=en")
+    assert page.status_code == 200, page.text
+    assert "Ej bekräftad" in page.text and "Not confirmed" in english.text

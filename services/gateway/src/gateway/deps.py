@@ -18,6 +18,10 @@ def sessions_of(request: Request) -> async_sessionmaker[AsyncSession]:
     return runtime.sessions
 
 
+async def _sessions(request: Request) -> async_sessionmaker[AsyncSession]:
+    return sessions_of(request)
+
+
 async def _session(request: Request) -> AsyncIterator[AsyncSession]:
     async with sessions_of(request)() as session, session.begin():
         yield session
@@ -38,6 +42,8 @@ def _passwords(request: Request) -> Passwords:
 
 
 SessionDep = Annotated[AsyncSession, Depends(_session)]
+# For work that commits more than one transaction of its own (see `audit.service`).
+SessionsDep = Annotated[async_sessionmaker[AsyncSession], Depends(_sessions)]
 SettingsDep = Annotated[GatewaySettings, Depends(_settings)]
 CaseServiceDep = Annotated[CaseServiceClient, Depends(_case_service)]
 PasswordsDep = Annotated[Passwords, Depends(_passwords)]

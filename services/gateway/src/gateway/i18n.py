@@ -551,6 +551,16 @@ ENGLISH: dict[str, str] = {
     "Avser": "Concerns",
     "Detaljer": "Details",
     "Inga ändringar har loggats.": "No changes have been logged.",
+    "Ej bekräftad": "Not confirmed",
+    (
+        "Ej bekräftad: ändringen skickades till ärendetjänsten men bekräftades aldrig (inget "
+        "svar i tid, eller ett fel). Den kan ha genomförts eller inte; kontrollera "
+        "förvaltningen eller ärendetypen. Detaljerna visar de begärda värdena."
+    ): (
+        "Not confirmed: the change was sent to the case service but never confirmed (no answer "
+        "in time, or a failure). It may or may not have been made; check the organization or "
+        "case type. The details show the values asked for."
+    ),
     "Visa äldre ändringar": "Show older changes",
     "Förvaltning skapad": "Organization created",
     "Förvaltning ändrad": "Organization changed",

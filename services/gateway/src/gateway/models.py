@@ -179,3 +179,6 @@ class AdminAuditEntry(Base):
     # NULL: an installation-wide change (a new organization is audited under its own code).
     organization: Mapped[str | None] = mapped_column(Text)
     details: Mapped[dict[str, object]] = mapped_column(JSONB, server_default="{}")
+    # False while a change case-service stores (organizations, case types) awaits its answer,
+    # and for good when that answer never came: the change may or may not have been made.
+    confirmed: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")

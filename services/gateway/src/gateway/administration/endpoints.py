@@ -19,7 +19,7 @@ from arende_contracts.administration import (
 from arende_contracts.administration import Code as CodeParam
 from gateway.administration import service
 from gateway.auth.deps import CurrentCaseworker
-from gateway.deps import CaseServiceDep, SessionDep
+from gateway.deps import CaseServiceDep, SessionsDep
 
 router = APIRouter(prefix="/api/v1/admin", tags=["administration"])
 
@@ -35,10 +35,10 @@ async def create_organization(
     body: OrganizationIn,
     caseworker: CurrentCaseworker,
     case_service: CaseServiceDep,
-    session: SessionDep,
+    sessions: SessionsDep,
 ) -> Any:
     """Create a förvaltning (superusers only); 409 if the code exists."""
-    return await service.create_organization(session, case_service, caseworker.actor, body)
+    return await service.create_organization(sessions, case_service, caseworker.actor, body)
 
 
 @router.patch("/organizations/{code}", response_model=Organization)
@@ -47,11 +47,11 @@ async def update_organization(
     body: OrganizationPatch,
     caseworker: CurrentCaseworker,
     case_service: CaseServiceDep,
-    session: SessionDep,
+    sessions: SessionsDep,
 ) -> Any:
     """Rename a förvaltning (a superuser or its administrator); 404 for one the caller has no
     grant in."""
-    return await service.update_organization(session, case_service, caseworker.actor, code, body)
+    return await service.update_organization(sessions, case_service, caseworker.actor, code, body)
 
 
 @router.get("/case-types", response_model=list[CaseType])
@@ -73,10 +73,10 @@ async def create_case_type(
     body: CaseTypeIn,
     caseworker: CurrentCaseworker,
     case_service: CaseServiceDep,
-    session: SessionDep,
+    sessions: SessionsDep,
 ) -> Any:
     """Create an ärendetyp in an organization the caller administers; 409 if the code exists."""
-    return await service.create_case_type(session, case_service, caseworker.actor, body)
+    return await service.create_case_type(sessions, case_service, caseworker.actor, body)
 
 
 @router.patch("/case-types/{code}", response_model=CaseType)
@@ -85,7 +85,7 @@ async def update_case_type(
     body: CaseTypeSettings,
     caseworker: CurrentCaseworker,
     case_service: CaseServiceDep,
-    session: SessionDep,
+    sessions: SessionsDep,
 ) -> Any:
     """Change settings of a case type; only the fields sent are changed. In effect at once."""
-    return await service.update_case_type(session, case_service, caseworker.actor, code, body)
+    return await service.update_case_type(sessions, case_service, caseworker.actor, code, body)

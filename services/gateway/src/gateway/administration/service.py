@@ -1,14 +1,16 @@
 """Organizations and case types as the gateway administers them: case-service owns and stores
 them; here the caller's rights are checked first (in Swedish, with 404 for what the caller
-cannot see at all) and every change is written to the admin audit log.
+cannot see at all) and every change is written to the admin audit log: before case-service is
+asked, so no change it stores goes unaudited (`audit.service.record_stored_elsewhere`).
 
 A superuser may do everything; a local administrator (`admin` grant) changes their own
 organizations and their case types; nobody else changes anything (403).
 """
 
+from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.exceptions import HTTPException
 
 from arende_contracts.access import Actor
@@ -18,7 +20,7 @@ from arende_contracts.administration import (
     OrganizationIn,
     OrganizationPatch,
 )
-from gateway.audit.service import record
+from gateway.audit.service import record_stored_elsewhere
 from gateway.case_client import CaseServiceClient
 from gateway.errors import AppError
 from gateway.users.service import ADMIN_REQUIRED, may_administer
@@ -78,23 +80,34 @@ def _conflict(exc: HTTPException, message: str, code: str) -> HTTPException:
 
 
 async def create_organization(
-    session: AsyncSession, case_service: CaseServiceClient, actor: Actor, body: OrganizationIn
+    sessions: async_sessionmaker[AsyncSession],
+    case_service: CaseServiceClient,
+    actor: Actor,
+    body: OrganizationIn,
 ) -> dict[str, Any]:
     """A new förvaltning (superusers only)."""
     if not actor.superuser:
         raise AppError(403, ADMIN_REQUIRED)
     try:
-        org = await case_service.call(
-            "POST", "/internal/organizations", actor, json_body=body.model_dump()
+        org = await record_stored_elsewhere(
+            sessions,
+            actor,
+            "organization.create",
+            body.code,
+            body.code,
+            {"name": body.name},
+            lambda: case_service.call(
+                "POST", "/internal/organizations", actor, json_body=body.model_dump()
+            ),
+            lambda org: {"name": org["name"]},
         )
     except HTTPException as exc:
         raise _conflict(exc, ORGANIZATION_EXISTS, body.code) from exc
-    record(session, actor, "organization.create", org["code"], org["code"], {"name": org["name"]})
     return org  # type: ignore[no-any-return]
 
 
 async def update_organization(
-    session: AsyncSession,
+    sessions: async_sessionmaker[AsyncSession],
     case_service: CaseServiceClient,
     actor: Actor,
     code: str,
@@ -104,52 +117,65 @@ async def update_organization(
     before = await find_organization(case_service, actor, code)
     if not may_administer(actor, {code}):
         raise AppError(403, ADMIN_REQUIRED)
-    org = await case_service.call(
-        "PATCH", f"/internal/organizations/{code}", actor, json_body=body.model_dump()
+    org = await record_stored_elsewhere(
+        sessions,
+        actor,
+        "organization.update",
+        code,
+        code,
+        {"name": [before["name"], body.name]},
+        lambda: case_service.call(
+            "PATCH", f"/internal/organizations/{code}", actor, json_body=body.model_dump()
+        ),
+        lambda org: _changed(before, org, ["name"]),
     )
-    if org["name"] != before["name"]:
-        record(
-            session,
-            actor,
-            "organization.update",
-            code,
-            code,
-            {"name": [before["name"], org["name"]]},
-        )
     return org  # type: ignore[no-any-return]
 
 
+def _changed(
+    before: dict[str, Any], after: dict[str, Any], fields: Iterable[str]
+) -> dict[str, Any]:
+    """`{field: [before, after]}` of the fields whose stored value changed."""
+    return {f: [before.get(f), after.get(f)] for f in fields if before.get(f) != after.get(f)}
+
+
 async def create_case_type(
-    session: AsyncSession, case_service: CaseServiceClient, actor: Actor, body: CaseTypeIn
+    sessions: async_sessionmaker[AsyncSession],
+    case_service: CaseServiceClient,
+    actor: Actor,
+    body: CaseTypeIn,
 ) -> dict[str, Any]:
     """A new ärendetyp in an organization the caller administers."""
     if not may_administer(actor, {body.organization}):
         raise AppError(403, ADMIN_REQUIRED)
+    asked = body.model_dump(mode="json", exclude_none=True, exclude={"code", "organization"})
     try:
-        case_type = await case_service.call(
-            "POST",
-            "/internal/case-types",
+        case_type = await record_stored_elsewhere(
+            sessions,
             actor,
-            json_body=body.model_dump(exclude_none=True),
+            "case_type.create",
+            body.code,
+            body.organization,
+            asked,
+            lambda: case_service.call(
+                "POST",
+                "/internal/case-types",
+                actor,
+                json_body=body.model_dump(exclude_none=True),
+            ),
+            lambda stored: {
+                k: v for k, v in stored.items() if k not in ("id", "code", "organization")
+            },
         )
     except HTTPException as exc:
         if exc.status_code == 422:
             raise AppError(422, UNKNOWN_ORGANIZATION, organization=body.organization) from exc
         raise _conflict(exc, CASE_TYPE_EXISTS, body.code) from exc
-    settings = {k: v for k, v in case_type.items() if k not in ("id", "code", "organization")}
-    record(
-        session,
-        actor,
-        "case_type.create",
-        case_type["code"],
-        case_type["organization"],
-        settings,
-    )
     return case_type  # type: ignore[no-any-return]
 
 
 async def update_case_type(
-    session: AsyncSession,
+    sessions: async_sessionmaker[AsyncSession],
     case_service: CaseServiceClient,
     actor: Actor,
     code: str,
@@ -160,11 +186,17 @@ async def update_case_type(
     before = await find_case_type(case_service, actor, code)
     if not may_administer(actor, {before["organization"]}):
         raise AppError(403, ADMIN_REQUIRED)
-    changes = body.model_dump(exclude_unset=True)
-    after = await case_service.call(
-        "PATCH", f"/internal/case-types/{code}", actor, json_body=changes
+    changes = body.model_dump(mode="json", exclude_unset=True)
+    after = await record_stored_elsewhere(
+        sessions,
+        actor,
+        "case_type.update",
+        code,
+        before["organization"],
+        {f: [before.get(f), v] for f, v in changes.items()},
+        lambda: case_service.call(
+            "PATCH", f"/internal/case-types/{code}", actor, json_body=changes
+        ),
+        lambda after: _changed(before, after, changes),
     )
-    changed = {f: [before.get(f), after.get(f)] for f in changes if before.get(f) != after.get(f)}
-    if changed:
-        record(session, actor, "case_type.update", code, after["organization"], changed)
     return after  # type: ignore[no-any-return]

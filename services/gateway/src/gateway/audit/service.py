@@ -1,19 +1,27 @@
 """The administrative audit log: every change an administrator makes is written here, in the
-same transaction as the change when the gateway owns it (staff, grants, groups), right after
-case-service answered when case-service owns it (organizations, case types).
+same transaction as the change when the gateway owns it (staff, grants, groups).
+
+A change case-service stores (organizations, case types) cannot share a transaction with its
+entry, so the entry is committed first, unconfirmed, and settled once case-service has
+answered: confirmed with the values stored, or removed when case-service refused or nothing
+changed. When no answer comes (timeout, case-service failing, the gateway stopping) it stays
+unconfirmed: the change may have been made, and the log says so instead of missing it.
 
 Administrators read the entries of the organizations they administer; superusers read all.
 """
 
 import base64
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import BaseModel
-from sqlalchemy import or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from pydantic import BaseModel, Field
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.exceptions import HTTPException
 
 from arende_contracts.access import Actor
+from arende_platform.db import transaction
 from gateway.errors import AppError
 from gateway.models import AdminAuditEntry
 
@@ -21,6 +29,8 @@ ADMIN_REQUIRED = "Administratörsbehörighet krävs"
 INVALID_CURSOR = "Ogiltig cursor. Börja om från första sidan."
 # Never written to the log, whatever an action's payload holds.
 SECRET_FIELDS = frozenset({"password", "password_hash"})
+
+T = TypeVar("T")
 
 
 class AuditEntry(BaseModel):
@@ -31,6 +41,13 @@ class AuditEntry(BaseModel):
     target: str
     organization: str | None
     details: dict[str, Any]
+    confirmed: bool = Field(
+        description=(
+            "False: case-service never confirmed this organization or case-type change (no "
+            "answer in time, or a failure); it may or may not have been made, and `details` "
+            "holds the values asked for"
+        )
+    )
 
 
 class AuditPage(BaseModel):
@@ -64,6 +81,58 @@ def record(
             details=_clean(details or {}),
         )
     )
+
+
+async def record_stored_elsewhere(
+    sessions: async_sessionmaker[AsyncSession],
+    actor: Actor,
+    action: str,
+    target: str,
+    organization: str | None,
+    asked: dict[str, Any],
+    change: Callable[[], Awaitable[T]],
+    stored: Callable[[T], dict[str, Any]],
+) -> T:
+    """Run `change` (a call to case-service) with its entry committed before it, unconfirmed
+    with the values `asked`; then confirm it with `stored(answer)`, the values case-service
+    stored (nothing stored: the entry goes). A refusal (4xx) removes the entry; any other
+    failure leaves it unconfirmed, since the change may have been stored."""
+    async with transaction(sessions) as session:
+        entry = AdminAuditEntry(
+            actor=actor.username,
+            action=action,
+            target=target,
+            organization=organization,
+            details=_clean(asked),
+            confirmed=False,
+        )
+        session.add(entry)
+        await session.flush()
+        entry_id = entry.id
+    try:
+        answer = await change()
+    except HTTPException as exc:
+        if 400 <= exc.status_code < 500:
+            await _settle(sessions, entry_id, {})
+        raise
+    await _settle(sessions, entry_id, stored(answer))
+    return answer
+
+
+async def _settle(
+    sessions: async_sessionmaker[AsyncSession], entry_id: int, details: dict[str, Any]
+) -> None:
+    """Confirm an unconfirmed entry with the values stored, or remove it without any."""
+    unconfirmed = (AdminAuditEntry.id == entry_id, AdminAuditEntry.confirmed.is_(False))
+    async with transaction(sessions) as session:
+        if details:
+            await session.execute(
+                update(AdminAuditEntry)
+                .where(*unconfirmed)
+                .values(details=_clean(details), confirmed=True)
+            )
+        else:
+            await session.execute(delete(AdminAuditEntry).where(*unconfirmed))
 
 
 def _administered(actor: Actor) -> set[str]:
@@ -124,6 +193,7 @@ async def entries(
                 target=r.target,
                 organization=r.organization,
                 details=r.details,
+                confirmed=r.confirmed,
             )
             for r in rows
         ],

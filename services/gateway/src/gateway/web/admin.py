@@ -324,8 +324,9 @@ async def create_organization(
         body = _parse(
             OrganizationIn, {"code": _text(form, "code"), "name": _text(form, "name")}, lang
         )
-        async with transaction(sessions_of(request)) as session:
-            await admin_service.create_organization(session, case_service, caseworker.actor, body)
+        await admin_service.create_organization(
+            sessions_of(request), case_service, caseworker.actor, body
+        )
         return _redirect(f"{BASE}/forvaltningar", "forvaltning")
 
     async def again(form: FormData, errors: list[Any], status: int) -> Response:
@@ -383,10 +384,9 @@ async def update_organization(
 ) -> Response:
     async def act(form: FormData, lang: str) -> Response:
         body = _parse(OrganizationPatch, {"name": _text(form, "name")}, lang)
-        async with transaction(sessions_of(request)) as session:
-            await admin_service.update_organization(
-                session, case_service, caseworker.actor, code, body
-            )
+        await admin_service.update_organization(
+            sessions_of(request), case_service, caseworker.actor, code, body
+        )
         return _redirect(f"{BASE}/forvaltningar", "forvaltning")
 
     async def again(form: FormData, errors: list[Any], status: int) -> Response:
@@ -511,8 +511,9 @@ async def create_case_type(
         values = _case_type_values(form)
         values.update(code=_text(form, "code"), organization=_text(form, "organization"))
         body = _parse(CaseTypeIn, values, lang)
-        async with transaction(sessions_of(request)) as session:
-            await admin_service.create_case_type(session, case_service, caseworker.actor, body)
+        await admin_service.create_case_type(
+            sessions_of(request), case_service, caseworker.actor, body
+        )
         return _redirect(f"{BASE}/arendetyper", "arendetyp")
 
     async def again(form: FormData, errors: list[Any], status: int) -> Response:
@@ -545,10 +546,9 @@ async def update_case_type(
 ) -> Response:
     async def act(form: FormData, lang: str) -> Response:
         body = _parse(CaseTypeSettings, _case_type_values(form), lang)
-        async with transaction(sessions_of(request)) as session:
-            await admin_service.update_case_type(
-                session, case_service, caseworker.actor, code, body
-            )
+        await admin_service.update_case_type(
+            sessions_of(request), case_service, caseworker.actor, code, body
+        )
         return _redirect(f"{BASE}/arendetyper", "arendetyp")
 
     async def again(form: FormData, errors: list[Any], status: int) -> Response:
@@ -999,7 +999,11 @@ async def audit_page(
             caseworker,
             "admin_audit.html",
             "logg",
-            {"rows": rows, "next_cursor": page.next_cursor},
+            {
+                "rows": rows,
+                "next_cursor": page.next_cursor,
+                "unconfirmed": any(not e.confirmed for e in page.items),
+            },
         )
 
     return await _guarded(request, caseworker, show)
