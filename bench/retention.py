@@ -315,10 +315,21 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         "list_before": summary(before),
         "list_during": summary(during),
         "list_errors": len(errors),
-        # Average cores used during the run (2.0 = the whole machine).
+        # Average cores used during the run (2.0 = the whole machine); "other" is what none of
+        # the listed parts used (other programs), so the relays and retention-service are
+        # taken out of the case-service meter's remainder.
         "cores": {
             **{k: v for k, v in cores["case-service"].items() if k != "process"},
             **{name: c["process"] for name, c in cores.items()},
+            "other": round(
+                max(
+                    cores["case-service"]["other"]
+                    - cores["relays"]["process"]
+                    - cores["retention-service"]["process"],
+                    0.0,
+                ),
+                2,
+            ),
         },
         "readers": args.readers,
         "rate_per_reader": args.rate,
