@@ -2,7 +2,7 @@
 
 Rules, measured at 1M cases in bench/list_search.py (figures in bench/README.md):
 
-- Scope: every query, count and facet is limited to `access.visible_case_type_ids`.
+- Scope: every query, count and facet is limited to `access.visible_case_types`.
 - Views: `mine` = handler is me or one of my handler groups; `all` = not archived; `archived`.
   Status `open` (the default, "Alla (ej Avslutad)") leaves out Avslutad and Avslutad av
   användaren; `any` keeps every status.
@@ -91,7 +91,7 @@ from arende_contracts.case_list import (
     View,
 )
 from arende_contracts.statuses import CLOSED_STATUSES, CaseStatus
-from case_service.access import ActorDep, visible_case_type_ids
+from case_service.access import ActorDep, visible_case_types
 from case_service.cases.items import ITEM_COLUMNS, case_item
 from case_service.deps import SessionDep
 from case_service.models import (
@@ -100,10 +100,7 @@ from case_service.models import (
     CASE_SEARCH_COLUMNS,
     CASE_SORT_KEYS,
     STATUS_ORDER,
-    SWEDISH,
     Case,
-    CaseType,
-    Organization,
 )
 from case_service.settings import CaseServiceSettings
 from case_service.tasks.service import cases_with_my_tasks, my_task_case_ids
@@ -644,27 +641,6 @@ def totals_of(request: Request) -> TotalCounter:
 
 
 # --- facets -------------------------------------------------------------------------------------
-
-
-async def visible_case_types(session: AsyncSession, actor: Actor) -> list[dict[str, Any]]:
-    """The case types the actor may see, with their organizations, by name."""
-    allowed = await visible_case_type_ids(session, actor)
-    if allowed is not None and not allowed:
-        return []
-    query = (
-        select(
-            CaseType.id,
-            CaseType.code,
-            CaseType.name,
-            Organization.code.label("organization"),
-            Organization.name.label("organization_name"),
-        )
-        .join(Organization, Organization.id == CaseType.organization_id)
-        .order_by(CaseType.name.collate(SWEDISH), CaseType.id)
-    )
-    if allowed is not None:
-        query = query.where(CaseType.id == any_(_array("allowed", allowed, Integer())))
-    return [dict(row._mapping) for row in await session.execute(query)]
 
 
 # The distinct business areas of some case types, one index probe per value (a "skip scan" on
