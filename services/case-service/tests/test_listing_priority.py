@@ -15,7 +15,7 @@ import pytest_asyncio
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
-from arende_contracts.access import Actor
+from arende_contracts.access import Actor, Grant
 from arende_platform.db import migrate
 from arende_platform.testing import SERVER, TestEnvironment, drop_databases
 from case_service.app import MIGRATIONS
@@ -127,3 +127,34 @@ async def test_medium_pages_like_any_filter_and_mine_includes_task_cases(
     kalle = Actor(username="kalle", superuser=True)
     mine, _, _ = await run_explained(engine, kalle, ListParams(view="mine", status="any"))
     assert len(mine["items"]) == 3 and all(item["my_task"] for item in mine["items"])
+
+
+async def test_the_task_marker_on_pages_of_every_shape(engine: AsyncEngine) -> None:
+    """`my_task` is read by each page query: the one query over every case type (a superuser),
+    the per-case-type merge (a grant on the organization's three case types) and the candidates
+    of Mina ärenden; a task for one of the actor's groups marks its case too."""
+    async with engine.begin() as conn:
+        group_case = await conn.scalar(
+            text(
+                "INSERT INTO case_tasks (case_id, title, group_code, created_by)"
+                " SELECT id, 'Uppgift', 'grupp-q', 'hanna' FROM cases ORDER BY id OFFSET 3 LIMIT 1"
+                " RETURNING case_id"
+            )
+        )
+        kalles = set(
+            await conn.scalars(text("SELECT case_id FROM case_tasks WHERE assignee = 'kalle'"))
+        )
+    assert len(kalles) == 3
+    grant = Grant(organization="q", role="handler")
+    for actor, expected in (
+        (Actor(username="kalle", superuser=True), kalles),
+        (Actor(username="kalle", grants=[grant]), kalles),
+        (Actor(username="kalle", grants=[grant], groups=["grupp-q"]), {*kalles, group_case}),
+        (Actor(username="olle", grants=[grant], groups=["grupp-q"]), {group_case}),
+    ):
+        for params in (ListParams(limit=25), ListParams(view="mine", status="any")):
+            page, _, _ = await run_explained(engine, actor, params)
+            marked = {item["id"] for item in page["items"] if item["my_task"]}
+            assert marked == expected, (actor, params)
+            if params.view == "all":
+                assert len(page["items"]) == 25 and len(marked) < 25

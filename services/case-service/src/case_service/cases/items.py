@@ -30,7 +30,8 @@ ITEM_COLUMNS: tuple[ColumnElement[Any], ...] = (
 
 
 def case_item(row: Mapping[str, Any], case_type: Mapping[str, Any]) -> dict[str, Any]:
-    """A list item from a row of ITEM_COLUMNS and its case type (code, name, organization)."""
+    """A list item from a row of ITEM_COLUMNS with the task marker (`my_task`) and its case type
+    (code, name, organization)."""
     return {
         "id": row["id"],
         "case_type": case_type["code"],
@@ -54,4 +55,5 @@ def case_item(row: Mapping[str, Any], case_type: Mapping[str, Any]) -> dict[str,
         "starred": row["starred"],
         "priority": row["priority"],
         "category": row["category"],
+        "my_task": row["my_task"],
     }

@@ -108,7 +108,7 @@ from case_service.models import (
     Case,
 )
 from case_service.settings import CaseServiceSettings
-from case_service.tasks.service import cases_with_my_tasks, my_task_case_ids
+from case_service.tasks.service import has_my_open_task, my_task_case_ids
 
 log = logging.getLogger(__name__)
 
@@ -300,6 +300,11 @@ class Where:
     filters: list[ColumnElement[bool]]
     selective: list[ColumnElement[bool]]
     counted_filters: list[ColumnElement[bool]]
+    actor: Actor
+
+    def my_task(self, case_id: ColumnElement[Any]) -> ColumnElement[bool]:
+        """The page's task marker: whether the case holds an open task for the actor."""
+        return has_my_open_task(self.actor, case_id).label("my_task")
 
     def types(self) -> list[ColumnElement[bool]]:
         """The case types as `= ANY(...)` (or `=` for one)."""
@@ -384,7 +389,7 @@ def list_conditions(
     term = normalize_query(params.q)
     if term:
         selective.append(search_condition(term, words if params.detailed else None))
-    return Where(scope.case_type_ids, filters, selective, counted)
+    return Where(scope.case_type_ids, filters, selective, counted, actor)
 
 
 # A search or Mina ärenden with at most this many cases matching its own conditions sorts
@@ -457,6 +462,7 @@ def candidates_query(params: ListParams, where: Where, cursor: Cursor | None) ->
         select(
             *(found.c[c.key] for c in ITEM_COLUMNS),
             key.label("sort_key"),
+            where.my_task(found.c.id),
             select(func.count()).select_from(found).scalar_subquery().label("candidates"),
             select(func.count()).select_from(found).where(*kept).scalar_subquery().label("matches"),
         )
@@ -491,7 +497,7 @@ def ordered_query(
     size = params.limit + 1
     if not 2 <= len(case_type_ids) <= MAX_PARTS:
         statement = (
-            select(*ITEM_COLUMNS, key.label("sort_key"))
+            select(*ITEM_COLUMNS, key.label("sort_key"), where.my_task(Case.id))
             .where(*where.all(), *position)
             .order_by(*_ordered(keys, descending))
             .limit(size)
@@ -511,7 +517,7 @@ def ordered_query(
     )
     sort_key = literal_column(f"{_PAGE}.sort_key", _SORT_TYPES[params.sort])
     statement = (
-        select(*_PAGE_COLUMNS, sort_key.label("sort_key"))
+        select(*_PAGE_COLUMNS, sort_key.label("sort_key"), where.my_task(_PAGE_COLUMNS[0].element))
         .select_from(parts)
         .join(each, true())
         .order_by(*_ordered([sort_key, _PAGE_COLUMNS[0].element], descending))
@@ -893,10 +899,6 @@ async def list_page(
         rows.reverse()
     types = {ct["id"]: ct for ct in plan.case_types}
     answer["items"] = [case_item(row, types[row["case_type_id"]]) for row in rows]
-    if rows:
-        with_task = await cases_with_my_tasks(session, actor, [row["id"] for row in rows])
-        for item in answer["items"]:
-            item["my_task"] = item["id"] in with_task
     if rows:
         first, last = rows[0], rows[-1]
         backward = cursor is not None and cursor.backward

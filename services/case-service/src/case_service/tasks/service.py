@@ -2,10 +2,9 @@
 without becoming the case's handler. A task is staff-only: its timeline events are internal, so
 nothing of it ever reaches `eservice.public`."""
 
-from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import BigInteger, Text, any_, bindparam, or_, select
+from sqlalchemy import ColumnElement, Text, and_, any_, bindparam, exists, or_, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -118,31 +117,25 @@ async def my_tasks(session: AsyncSession, actor: Actor, limit: int = 200) -> lis
     ]
 
 
-async def my_task_case_ids(session: AsyncSession, actor: Actor, limit: int = 1000) -> list[int]:
-    """Cases where the actor (or one of their groups) has an open task: part of Mina ärenden."""
+def _open_for(actor: Actor, groups_name: str) -> ColumnElement[bool]:
+    """Open tasks for the actor or one of their groups."""
     mine = CaseTask.assignee == actor.username
     if actor.groups:
-        groups = bindparam("task_groups", list(actor.groups), type_=ARRAY(Text()))
+        groups = bindparam(groups_name, list(actor.groups), type_=ARRAY(Text()))
         mine = or_(mine, CaseTask.group_code == any_(groups))
+    return and_(CaseTask.done_at.is_(None), mine)
+
+
+async def my_task_case_ids(session: AsyncSession, actor: Actor, limit: int = 1000) -> list[int]:
+    """Cases where the actor (or one of their groups) has an open task: part of Mina ärenden."""
     rows = await session.scalars(
-        select(CaseTask.case_id).where(CaseTask.done_at.is_(None), mine).distinct().limit(limit)
+        select(CaseTask.case_id).where(_open_for(actor, "task_groups")).distinct().limit(limit)
     )
     return list(rows)
 
 
-async def cases_with_my_tasks(
-    session: AsyncSession, actor: Actor, case_ids: Sequence[int]
-) -> set[int]:
-    """Which of these cases (a page of a list) hold an open task for the actor: the list's
-    task marker."""
-    mine = CaseTask.assignee == actor.username
-    if actor.groups:
-        groups = bindparam("marker_groups", list(actor.groups), type_=ARRAY(Text()))
-        mine = or_(mine, CaseTask.group_code == any_(groups))
-    ids = bindparam("marker_cases", list(case_ids), type_=ARRAY(BigInteger()))
-    rows = await session.scalars(
-        select(CaseTask.case_id).where(
-            CaseTask.case_id == any_(ids), CaseTask.done_at.is_(None), mine
-        )
-    )
-    return set(rows)
+def has_my_open_task(actor: Actor, case_id: ColumnElement[Any]) -> ColumnElement[bool]:
+    """Whether the case `case_id` holds an open task for the actor (or one of their groups):
+    the case list's task marker, read by the page's own query (PostgreSQL evaluates it after
+    the sort and limit, hashing the actor's open tasks once)."""
+    return exists().where(CaseTask.case_id == case_id, _open_for(actor, "marker_groups"))
