@@ -1,7 +1,9 @@
 """Workbooks as Excel reads them: types, dates, frozen header, filter, sizes, and no formula
 ever made from user data (F-RE-7)."""
 
+import gc
 import io
+import tempfile
 import uuid
 import zipfile
 from collections.abc import AsyncIterator
@@ -11,6 +13,8 @@ from typing import Any
 
 import openpyxl
 import pytest
+from openpyxl.utils.escape import unescape
+from xlsxwriter.xmlwriter import XMLwriter
 
 from arende_contracts.events import ReportRequestedData
 from report_service.builder import (
@@ -20,7 +24,16 @@ from report_service.builder import (
     form_text,
     header_values,
 )
-from report_service.xlsx import Column, SheetWriter, new_workbook, save
+from report_service.xlsx import (
+    MAX_CELL_TEXT,
+    Column,
+    SheetFull,
+    SheetWriter,
+    TextSheet,
+    discard,
+    new_workbook,
+    save,
+)
 
 INJECTIONS = [
     "=1+1",
@@ -31,32 +44,89 @@ INJECTIONS = [
     "\t=1+1",
     "\r=1+1",
     "=cmd|' /C calc'!A0",
+    # XlsxWriter's constant_memory copies a text shaped like its own rich strings into the XML:
+    '<r><t>a</t></r></is></c><c r="C9"><f>HYPERLINK("http://evil.example")</f></c><c><is><r></r>',
 ]
+
+
+def excel_text(value: str) -> str:
+    """A cell's text as Excel shows it: XlsxWriter writes a carriage return as Excel's _x000D_
+    escape, which Excel decodes and openpyxl leaves as it is."""
+    return unescape(value)
 
 
 def test_user_text_never_becomes_a_formula(tmp_path: Path) -> None:
     path = tmp_path / "r.xlsx"
-    workbook = new_workbook()
-    sheet = SheetWriter(workbook, "Ärenden", [Column("Id", "int"), Column("Rubrik")])
+    workbook = new_workbook(path)
+    sheet = SheetWriter(
+        workbook, "Ärenden", [Column("Id", "int"), Column("Rubrik"), Column("=1+1 fält")]
+    )
     for index, text in enumerate(INJECTIONS, 1):
-        sheet.append([index, text])
-    save(workbook, [sheet], path)
+        sheet.append([index, text, None])
+    save(workbook, [sheet])
 
     ws = openpyxl.load_workbook(path)["Ärenden"]
     values = [(row[0].value, row[1].value, row[1].data_type) for row in ws.iter_rows(min_row=2)]
-    assert [v[1] for v in values] == INJECTIONS  # kept exactly, as text
+    assert [excel_text(v[1]) for v in values] == INJECTIONS  # kept exactly, as text
     assert all(data_type == "s" for _, _, data_type in values)
-    assert all(row[1].quotePrefix for row in ws.iter_rows(min_row=2))
+    risky = [row[1].quotePrefix for row in ws.iter_rows(min_row=2)]
+    assert risky == [not text.startswith("<") for text in INJECTIONS]
+    # A form field's label is user data too.
+    assert ws["C1"].value == "=1+1 fält" and ws["C1"].data_type == "s" and ws["C1"].quotePrefix
+    assert ws["C1"].font.bold
     # In the file itself: no formula element anywhere, the texts are inline strings.
     with zipfile.ZipFile(path) as archive:
         xml = archive.read("xl/worksheets/sheet1.xml").decode()
     assert "<f>" not in xml and "<f " not in xml
     assert xml.count('t="inlineStr"') >= len(INJECTIONS)
+    assert _files(tmp_path) == [path.name]  # no row file left beside it
+
+
+def test_control_characters_and_excels_cell_limit(tmp_path: Path) -> None:
+    path = tmp_path / "r.xlsx"
+    workbook = new_workbook(path)
+    sheet = SheetWriter(workbook, "Ärenden", [Column("Rubrik"), Column("Text")])
+    long = "å" * (MAX_CELL_TEXT + 10)
+    sheet.append(["rad\nett\x0bA\x1f\x00", long])
+    sheet.append(["_x0041_ står kvar", "\x01\x02"])  # nothing but control characters: empty
+    save(workbook, [sheet])
+
+    ws = openpyxl.load_workbook(path)["Ärenden"]
+    # Characters XML cannot carry are dropped; LF stays; a literal _x0041_ is not Excel's "A".
+    assert ws["A2"].value == "rad\nettA"
+    assert excel_text(ws["A3"].value) == "_x0041_ står kvar"
+    assert ws["B2"].value == "å" * MAX_CELL_TEXT  # cut at Excel's limit
+    assert ws["B3"].value is None
+
+
+def test_texts_are_escaped_as_xlsxwriter_escapes_them() -> None:
+    texts = [chr(code) + "x" for code in range(32)] + [
+        "vanlig text",
+        "_x0041_",
+        "_X004a_ och _xZZZZ_",
+        "slut\ufffe\uffff",
+        "",
+    ]
+    for text in texts:
+        assert TextSheet._escape_control_characters(text) == (
+            XMLwriter._escape_control_characters(text)
+        )
+
+
+def test_a_sheet_refuses_rows_beyond_its_limit(tmp_path: Path) -> None:
+    workbook = new_workbook(tmp_path / "r.xlsx")
+    sheet = SheetWriter(workbook, "Ärenden", [Column("Id", "int")])
+    sheet.max_rows = 3
+    sheet.append([1])
+    sheet.append([2])
+    with pytest.raises(SheetFull):
+        sheet.append([3])
+    discard(workbook)
 
 
 def test_types_dates_header_filter_and_widths(tmp_path: Path) -> None:
     path = tmp_path / "r.xlsx"
-    workbook = new_workbook()
+    workbook = new_workbook(path)
     columns = [
         Column("Ärende id", "int"),
         Column("Rubrik"),
@@ -66,7 +136,7 @@ def test_types_dates_header_filter_and_widths(tmp_path: Path) -> None:
     sheet = SheetWriter(workbook, "Ärenden", columns)
     sheet.append([10001, "Ansökan", datetime(2026, 11, 24, 9, 15, tzinfo=UTC), 12.345])
     sheet.append([10002, "Åsa\x00 Öberg\x07", "2026-06-01T12:00:00+00:00", None])
-    save(workbook, [sheet], path)
+    save(workbook, [sheet])
 
     ws = openpyxl.load_workbook(path)["Ärenden"]
     rows = list(ws.iter_rows(values_only=True))
@@ -75,6 +145,7 @@ def test_types_dates_header_filter_and_widths(tmp_path: Path) -> None:
     assert rows[1] == (10001, "Ansökan", datetime(2026, 11, 24, 10, 15), 12.3)
     assert rows[2] == (10002, "Åsa Öberg", datetime(2026, 6, 1, 14, 0), None)
     assert ws["C2"].is_date and ws["C2"].number_format == "yyyy-mm-dd hh:mm"
+    assert ws["D2"].number_format == "0.0"
     assert ws["A2"].data_type == "n"
     assert ws.freeze_panes == "A2"
     assert ws.auto_filter.ref == "A1:D3"
@@ -205,3 +276,36 @@ async def test_an_english_order_has_english_headers_and_statuses() -> None:
     assert rows[0][:4] == ("Case id", "Case type", "Title", "Status")
     assert rows[1][3] == "Submitted" and len(rows) == 4
     assert seen == [2, 3]  # progress after every page
+
+
+class _FailingSource(_Source):
+    """Case pages until case-service stops answering."""
+
+    async def pages(self, order: Any) -> AsyncIterator[list[dict[str, Any]]]:
+        async for page in super().pages(order):
+            yield page
+        raise ReportError("Ärendetjänsten svarade inte.", transient=True)
+
+
+def _files(folder: Path) -> list[str]:
+    return sorted(path.name for path in folder.iterdir())
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("form", [False, True])
+async def test_a_build_leaves_no_file_behind_built_or_failed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, form: bool
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where every temporary file goes
+    built = await build_cases(_order(include_form_data=form), _Source(_cases(5)), _no_progress, 5)
+    assert built.case_count == 5 and _files(tmp_path) == []
+
+    # Failing after some rows are written: case-service gone (header export), or a case that
+    # cannot be written (form export, which writes once every case is fetched).
+    cases = _cases(5)
+    cases[3]["id"] = "inte ett id"
+    source = _Source(cases) if form else _FailingSource(_cases(5))
+    with pytest.raises(ReportError if not form else ValueError):
+        await build_cases(_order(include_form_data=form), source, _no_progress, 5)
+    gc.collect()  # a row file left open would warn here (and warnings fail the tests)
+    assert _files(tmp_path) == []

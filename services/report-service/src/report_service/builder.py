@@ -1,8 +1,9 @@
 """Builds one report's workbook: case exports from case-service's export API, statistics from
 report-service's own counters and facts.
 
-The workbook is streamed (openpyxl write-only) to a temporary file page by page; the CPU work of
-each page runs in a thread so the service keeps answering while it builds.
+The workbook is streamed (XlsxWriter constant_memory) to a temporary folder page by page; the
+CPU work of each page runs in a thread so the service keeps answering while it builds, and the
+folder goes with every file in it, built or not.
 """
 
 import asyncio
@@ -18,6 +19,7 @@ from typing import Any
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from xlsxwriter import Workbook
 
 from arende_contracts.access import Actor
 from arende_contracts.events import ReportRequestedData
@@ -25,7 +27,7 @@ from arende_contracts.reports import limit_message
 from arende_contracts.statuses import status_label
 from report_service import statistics
 from report_service.texts import translate
-from report_service.xlsx import Column, SheetWriter, new_workbook, save
+from report_service.xlsx import Column, SheetFull, SheetWriter, discard, new_workbook, save
 
 Progress = Callable[[int], Awaitable[None]]
 
@@ -234,39 +236,46 @@ async def build_cases(
 ) -> Built:
     lang = order.language
     header = [Column(translate(h, lang), kind) for h, kind in HEADER_COLUMNS]  # type: ignore[arg-type]
-    workbook = new_workbook()
     count = 0
-    with tempfile.TemporaryDirectory(prefix="report-") as folder:
+    loop = asyncio.get_running_loop()
+    # One thread writes the whole workbook, page after page (constant_memory takes rows in
+    # order). The folder is removed after that thread has stopped, so nothing it still writes
+    # when a build fails can land outside it.
+    with (
+        tempfile.TemporaryDirectory(prefix="report-") as folder,
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="report-writer") as writer,
+    ):
         path = Path(folder) / "report.xlsx"
-        if order.include_form_data:
-            # Form exports are at most `form_limit` cases: kept in memory until every field's
-            # column is known, then written.
-            total = await source.count(order)
-            if total > form_limit:
-                raise ReportError(limit_message(total, form_limit, lang))
-            # Kept compactly (header values and the answers as (column, text)): the forms' dicts
-            # go with their page.
-            rows: list[tuple[list[Any], list[tuple[int, str]]]] = []
-            fields = FormColumns()
-            async for page in source.pages(order):
-                for case in page:
-                    rows.append((header_values(case, lang), fields.sparse(case.get("form"), lang)))
-                await progress(len(rows))
+        workbook = new_workbook(path)
+        try:
+            if order.include_form_data:
+                # Form exports are at most `form_limit` cases: kept in memory until every
+                # field's column is known, then written.
+                total = await source.count(order)
+                if total > form_limit:
+                    raise ReportError(limit_message(total, form_limit, lang))
+                # Kept compactly (header values and the answers as (column, text)): the forms'
+                # dicts go with their page.
+                rows: list[tuple[list[Any], list[tuple[int, str]]]] = []
+                fields = FormColumns()
+                async for page in source.pages(order):
+                    for case in page:
+                        rows.append(
+                            (header_values(case, lang), fields.sparse(case.get("form"), lang))
+                        )
+                    await progress(len(rows))
 
-            def write_all() -> SheetWriter:
-                sheet = SheetWriter(workbook, translate("Ärenden", lang), header + fields.columns())
-                for values, answers in rows:
-                    sheet.append(values + fields.row(answers))
-                save(workbook, [sheet], path)
-                return sheet
+                def write_all() -> SheetWriter:
+                    sheet = SheetWriter(
+                        workbook, translate("Ärenden", lang), header + fields.columns()
+                    )
+                    for values, answers in rows:
+                        sheet.append(values + fields.row(answers))
+                    return sheet
 
-            sheet = await asyncio.to_thread(write_all)
-            count = sheet.rows
-        else:
-            # One thread writes the whole workbook: lxml's incremental writer keeps native
-            # state per thread, and handing it from thread to thread grows the process's memory.
-            loop = asyncio.get_running_loop()
-            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="report-writer") as writer:
+                sheet = await loop.run_in_executor(writer, write_all)
+                count = sheet.rows
+            else:
                 sheet = await loop.run_in_executor(
                     writer, SheetWriter, workbook, translate("Ärenden", lang), header
                 )
@@ -275,18 +284,27 @@ async def build_cases(
                     for case in page:
                         sheet.append(header_values(case, lang))
 
-                try:
-                    async for page in source.pages(order):
-                        await loop.run_in_executor(writer, write_page, page)
-                        count += len(page)
-                        await progress(count)
-                except BaseException:
-                    # Close the half-written stream (lxml complains if it is only collected);
-                    # the file is thrown away with the temporary folder.
-                    with contextlib.suppress(Exception):
-                        await loop.run_in_executor(writer, save, workbook, [sheet], path)
-                    raise
-                await loop.run_in_executor(writer, save, workbook, [sheet], path)
+                async for page in source.pages(order):
+                    await loop.run_in_executor(writer, write_page, page)
+                    count += len(page)
+                    await progress(count)
+            await loop.run_in_executor(writer, save, workbook, [sheet])
+        except SheetFull as exc:
+            await loop.run_in_executor(writer, discard, workbook)
+            raise ReportError(
+                translate(
+                    "Rapporten har fler ärenden än ett Excel-blad rymmer ({rows}). "
+                    "Välj ett kortare datumintervall.",
+                    lang,
+                    rows=SheetWriter.max_rows - 1,
+                )
+            ) from exc
+        except BaseException:
+            # Also when the build is cancelled: the row files are closed after the page that
+            # is being written, then removed with the folder.
+            with contextlib.suppress(Exception):
+                await loop.run_in_executor(writer, discard, workbook)
+            raise
         return Built(data=path.read_bytes(), case_count=count)
 
 
@@ -309,11 +327,10 @@ async def build_statistics(
             session, order.case_type, period, order.date_from, order.date_to
         )
     period_kind = "date" if period == "day" else "text"
-    workbook = new_workbook()
     with tempfile.TemporaryDirectory(prefix="report-") as folder:
         path = Path(folder) / "report.xlsx"
 
-        def write() -> None:
+        def write_sheets(workbook: Workbook) -> None:
             first = SheetWriter(
                 workbook,
                 translate("Statistik", lang),
@@ -354,7 +371,15 @@ async def build_statistics(
                         row["received_to_closed"],
                     ]
                 )
-            save(workbook, [first, second], path)
+            save(workbook, [first, second])
+
+        def write() -> None:
+            workbook = new_workbook(path)
+            try:
+                write_sheets(workbook)
+            except BaseException:
+                discard(workbook)
+                raise
 
         await asyncio.to_thread(write)
         total = statistics.period_sum(counts)

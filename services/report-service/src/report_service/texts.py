@@ -45,6 +45,9 @@ ENGLISH: dict[str, str] = {
     "be created: the work was interrupted {attempts} times.",
     "Rapporten kunde inte skapas på grund av ett internt fel.": "The report could not be "
     "created because of an internal error.",
+    "Rapporten har fler ärenden än ett Excel-blad rymmer ({rows}). Välj ett kortare "
+    "datumintervall.": "The report has more cases than an Excel sheet holds ({rows}). Choose a "
+    "shorter date range.",
 }
 
 
