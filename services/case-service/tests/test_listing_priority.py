@@ -158,3 +158,31 @@ async def test_the_task_marker_on_pages_of_every_shape(engine: AsyncEngine) -> N
             assert marked == expected, (actor, params)
             if params.view == "all":
                 assert len(page["items"]) == 25 and len(marked) < 25
+
+
+async def test_mina_arenden_reads_no_archived_case_of_a_busy_handler(engine: AsyncEngine) -> None:
+    """A handler's archived cases (most of a busy handler's) are not in ix_cases_handler_open:
+    Mina ärenden sorted by Ärende reads its candidates through it, never their heap pages."""
+    async with engine.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO cases (submission_id, case_type_id, status, title, handler,"
+                " submitter_kind, form, submitted_at, updated_at)"
+                " SELECT gen_random_uuid(), (SELECT min(id) FROM case_types),"
+                "  CASE WHEN i % 8 = 0 THEN 'in_progress' ELSE 'archived' END, 'Ärende ' || i,"
+                "  'berit', 'citizen', '[]'::jsonb, now() - interval '2 years',"
+                "  now() - interval '1 year' - i * interval '1 minute'"
+                " FROM generate_series(1, 2400) AS i"
+            )
+        )
+    async with engine.connect() as conn:
+        autocommit = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        await autocommit.execute(text("VACUUM ANALYZE cases"))
+    berit = Actor(username="berit", superuser=True)
+    page, plans, _ = await run_explained(
+        engine, berit, ListParams(view="mine", status="any", sort="title", order="asc")
+    )
+    assert page["total"] == 300 and page["total_exact"]
+    assert {item["status"] for item in page["items"]} == {"in_progress"}
+    assert [item["title"] for item in page["items"][:2]] == ["Ärende 1000", "Ärende 1008"]
+    assert plans and all("ix_cases_handler_open" in index_names(p) for p in plans), plans
