@@ -309,3 +309,15 @@ async def test_a_build_leaves_no_file_behind_built_or_failed(
         await build_cases(_order(include_form_data=form), source, _no_progress, 5)
     gc.collect()  # a row file left open would warn here (and warnings fail the tests)
     assert _files(tmp_path) == []
+
+
+@pytest.mark.asyncio
+async def test_more_cases_than_a_sheet_holds_fail_the_report(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(SheetWriter, "max_rows", 4)
+    with pytest.raises(ReportError) as refused:
+        await build_cases(_order(language="en"), _Source(_cases(5)), _no_progress, 5000)
+    assert refused.value.reason == (
+        "The report has more cases than an Excel sheet holds (3). Choose a shorter date range."
+    )
