@@ -78,8 +78,12 @@ def _peak_mb() -> float:
 
 
 def child(kind: str, cases: int, fields: int) -> dict[str, Any]:
-    """One measurement in this (fresh) process."""
-    path = Path(tempfile.mkdtemp()) / "bench.xlsx"
+    """One measurement in this (fresh) process; the workbook is removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix="bench-reports-") as folder:
+        return measure(kind, cases, fields, Path(folder) / "bench.xlsx")
+
+
+def measure(kind: str, cases: int, fields: int, path: Path) -> dict[str, Any]:
     # Imports first: the figure is the writing, not the start of a process. Every child imports
     # report-service (the same base in each peak); only the reference's own writer is added.
     from arende_contracts.events import ReportRequestedData
