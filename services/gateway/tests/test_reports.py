@@ -4,6 +4,7 @@ caller's scope, and the web dialogs and pages. report-service and case-service r
 
 import io
 import re
+import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -14,11 +15,17 @@ import pytest
 import pytest_asyncio
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
-from sqlalchemy import text
+from sqlalchemy import func, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from arende_contracts.external import EXCHANGE_ESERVICE, ROUTING_SUBMISSION_CREATED
+from arende_platform.db import transaction
 from arende_platform.testing import TestEnvironment, eventually, publish_json, sample_submission
 from gateway.app import build_app
+from gateway.auth.service import caseworker_for_token
+from gateway.models import RememberedOrder, outbox
+from gateway.reports.orders import NOT_RECEIVED
+from gateway.reports.service import ReportOrder, place_order
 from report_service.app import build_app as build_report_service
 from report_service.settings import ReportServiceSettings
 
@@ -77,6 +84,69 @@ async def insert_cases(
             ),
             {"title": title, "count": count, "start": start, "case_type": case_type},
         )
+
+
+async def held_order(gw: Gateway, headers: dict[str, str], **fields: Any) -> dict[str, Any]:
+    """An order placed as `POST /api/v1/reports` places it, whose ReportRequested the relay
+    leaves in the gateway's outbox (not due for an hour) until `release`: report-service has
+    not received it, however many report-service consumers this test session runs."""
+    token = headers["Authorization"].removeprefix("Bearer ")
+    async with transaction(gw.app.state.runtime.sessions) as session:
+        caseworker = await caseworker_for_token(session, token)
+        assert caseworker is not None
+        report = await place_order(
+            session,
+            gw.app.state.case_service,
+            caseworker,
+            ReportOrder.model_validate(fields),
+            "sv",
+        )
+        await session.execute(
+            update(outbox)
+            .where(outbox.c.event_id == await event_of(session, report["id"]))
+            .values(next_attempt_at=func.now() + text("interval '1 hour'"))
+        )
+    return report
+
+
+async def event_of(session: AsyncSession, report_id: str) -> Any:
+    return await session.scalar(
+        select(RememberedOrder.event_id).where(RememberedOrder.report_id == uuid.UUID(report_id))
+    )
+
+
+async def release(gw: Gateway, report_id: str) -> None:
+    """Let the relay publish a held order (it polls every second)."""
+    async with transaction(gw.app.state.runtime.sessions) as session:
+        await session.execute(
+            update(outbox)
+            .where(outbox.c.event_id == await event_of(session, report_id))
+            .values(next_attempt_at=func.now())
+        )
+
+
+async def report_service_has(report_app: FastAPI, report_id: str) -> bool:
+    async with report_app.state.runtime.sessions() as session:
+        found = await session.scalar(
+            text("SELECT count(*) FROM reports WHERE id = CAST(:id AS uuid)"), {"id": report_id}
+        )
+    return bool(found)
+
+
+async def remembered(gw: Gateway, report_id: str) -> bool:
+    async with gw.app.state.runtime.sessions() as session:
+        return await session.get(RememberedOrder, uuid.UUID(report_id)) is not None
+
+
+async def staged(gw: Gateway, report_id: str) -> bool:
+    """The order's ReportRequested is still in the gateway's outbox (not published)."""
+    async with gw.app.state.runtime.sessions() as session:
+        found = await session.scalar(
+            select(func.count())
+            .select_from(outbox)
+            .where(outbox.c.event_id == await event_of(session, report_id))
+        )
+    return bool(found)
 
 
 async def done(gw: Gateway, headers: dict[str, str], report_id: str) -> dict[str, Any]:
@@ -287,3 +357,125 @@ async def test_web_dialogs_rapporter_and_statistik(rgw: Gateway, case_app: FastA
         assert "Visa ärenden per:" in dialog.text and "Månad" in dialog.text
         english = await http.get("/statistik?lang=en")
         assert "Statistics" in english.text and "Purged" in english.text
+
+
+async def test_an_order_is_listed_as_ordered_until_report_service_has_it(
+    rgw: Gateway, case_app: FastAPI, report_app: FastAPI
+) -> None:
+    organization = await rgw.organization()
+    case_type = await rgw.case_type(organization, name="Ansök om färdtjänst")
+    handler = await rgw.staff([{"organization": organization, "role": "handler"}])
+    colleague = await rgw.staff([{"organization": organization, "role": "handler"}])
+    await insert_cases(case_app, case_type, 2, datetime(2026, 3, 1, tzinfo=UTC))
+    report = await held_order(
+        rgw, handler.headers, case_type=case_type, include_form_data=True, name="väntar"
+    )
+    report_id = report["id"]
+    answer = {**report, "ordered_at": report["ordered_at"].isoformat().replace("+00:00", "Z")}
+
+    async with rgw.client() as http, rgw.client() as browser:
+        await rgw.browser_login(browser, handler.username, handler.password)
+        # Listed at once, exactly as the order's answer (Beställd), by the API and the page.
+        listed = (await http.get("/api/v1/reports", headers=handler.headers)).json()
+        assert listed == [answer]
+        one = await http.get(f"/api/v1/reports/{report_id}", headers=handler.headers)
+        assert one.json() == answer
+        file = await http.get(f"/api/v1/reports/{report_id}/file", headers=handler.headers)
+        assert file.status_code == 409
+        assert file.json() == {"detail": "Rapporten är inte klar än"}
+        page = await browser.get("/rapporter")
+        assert page.status_code == 200
+        row = re.search(
+            rf'<tr data-report-id="{report_id}" data-status="ordered">(.*?)</tr>', page.text, re.S
+        )
+        assert row, page.text
+        assert "Ärenden - Ansök om färdtjänst: väntar" in row.group(1)
+        assert "Beställd" in row.group(1) and ">2<" in row.group(1)
+        assert f"/rapporter/{report_id}/fil" not in page.text
+        assert "Du har inga rapporter" not in page.text
+        assert '<meta http-equiv="refresh"' in page.text
+
+        # Only the orderer sees it.
+        other = (await http.get("/api/v1/reports", headers=colleague.headers)).json()
+        assert report_id not in {r["id"] for r in other}
+        for method, path in (
+            ("GET", f"/api/v1/reports/{report_id}"),
+            ("GET", f"/api/v1/reports/{report_id}/file"),
+            ("DELETE", f"/api/v1/reports/{report_id}"),
+        ):
+            response = await http.request(method, path, headers=colleague.headers)
+            assert response.status_code == 404, (method, path)
+        assert await staged(rgw, report_id)
+        assert not await report_service_has(report_app, report_id)
+
+        # report-service receives it: listed once, from report-service; the memory is gone.
+        await release(rgw, report_id)
+        await eventually(lambda: report_service_has(report_app, report_id), timeout=30)
+        listed = (await http.get("/api/v1/reports", headers=handler.headers)).json()
+        assert [r["id"] for r in listed] == [report_id]
+        assert not await remembered(rgw, report_id)
+        page = await browser.get("/rapporter")
+        assert page.text.count(f'data-report-id="{report_id}"') == 1
+        finished = await done(rgw, handler.headers, report_id)
+        assert finished["status"] == "done", finished["reason"]
+        assert finished["case_count"] == 2
+
+
+async def test_deleting_an_order_report_service_has_not_received(
+    rgw: Gateway, case_app: FastAPI, report_app: FastAPI
+) -> None:
+    organization = await rgw.organization()
+    case_type = await rgw.case_type(organization, name="Ansök om bostadsanpassning")
+    handler = await rgw.staff([{"organization": organization, "role": "handler"}])
+    await insert_cases(case_app, case_type, 1, datetime(2026, 4, 1, tzinfo=UTC))
+    sessions = rgw.app.state.runtime.sessions
+
+    async with rgw.client() as http:
+        # Still in the gateway's outbox: the delete takes the event back with the order, and
+        # report-service never hears of it.
+        cancelled = (await held_order(rgw, handler.headers, case_type=case_type))["id"]
+        listed = (await http.get("/api/v1/reports", headers=handler.headers)).json()
+        assert [(r["id"], r["status"]) for r in listed] == [(cancelled, "ordered")]
+        async with sessions() as session:
+            event_id = await event_of(session, cancelled)
+        deleted = await http.delete(f"/api/v1/reports/{cancelled}", headers=handler.headers)
+        assert deleted.status_code == 204, deleted.text
+        assert (await http.get("/api/v1/reports", headers=handler.headers)).json() == []
+        assert not await remembered(rgw, cancelled)
+        async with sessions() as session:
+            left = await session.scalar(
+                select(func.count()).select_from(outbox).where(outbox.c.event_id == event_id)
+            )
+        assert left == 0
+
+        # Being published (the relay holds its outbox row, as this lock does) and not received:
+        # nothing can stop it any more, so the delete is refused until report-service has it.
+        report_id = (await held_order(rgw, handler.headers, case_type=case_type))["id"]
+        async with transaction(sessions) as relay:
+            await relay.execute(
+                select(outbox.c.id)
+                .where(outbox.c.event_id == await event_of(relay, report_id))
+                .with_for_update()
+            )
+            refused = await http.delete(f"/api/v1/reports/{report_id}", headers=handler.headers)
+            assert refused.status_code == 409
+            assert refused.json() == {"detail": NOT_RECEIVED}
+            english = await http.delete(
+                f"/api/v1/reports/{report_id}",
+                headers={**handler.headers, "Accept-Language": "en"},
+            )
+            assert english.json() == {
+                "detail": "The report has been ordered but not received yet. "
+                "Please try again in a moment."
+            }
+            listed = (await http.get("/api/v1/reports", headers=handler.headers)).json()
+            assert [r["id"] for r in listed] == [report_id]
+
+        # Received: deleted in report-service, and forgotten by the gateway.
+        await release(rgw, report_id)
+        await eventually(lambda: report_service_has(report_app, report_id), timeout=30)
+        deleted = await http.delete(f"/api/v1/reports/{report_id}", headers=handler.headers)
+        assert deleted.status_code == 204, deleted.text
+        assert (await http.get("/api/v1/reports", headers=handler.headers)).json() == []
+        assert not await remembered(rgw, report_id)
+        assert not await report_service_has(report_app, report_id)

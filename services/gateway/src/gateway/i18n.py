@@ -412,6 +412,9 @@ ENGLISH: dict[str, str] = {
     "Rapporttjänsten kunde inte utföra begäran.": "The report service could not do that.",
     "Rapporten finns inte": "The report does not exist",
     "Rapporten är inte klar än": "The report is not ready yet",
+    "Rapporten är beställd men inte mottagen än. Försök igen om en stund.": (
+        "The report has been ordered but not received yet. Please try again in a moment."
+    ),
     (
         "Din sökning genererade {count} träffar vilket överskrider det maximalt tillåtna "
         "{limit}. Vänligen justera datumintervallet för att reducera antalet träffar."

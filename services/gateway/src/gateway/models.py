@@ -1,6 +1,7 @@
 """gateway's tables: staff accounts, their grants, web sessions and API tokens."""
 
 from datetime import datetime
+from uuid import UUID
 
 from sqlalchemy import (
     BigInteger,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     func,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from arende_platform.tables import inbox_table, outbox_table
@@ -182,3 +184,28 @@ class AdminAuditEntry(Base):
     # False while a change case-service stores (organizations, case types) awaits its answer,
     # and for good when that answer never came: the change may or may not have been made.
     confirmed: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")
+
+
+class RememberedOrder(Base):
+    """A report order the gateway staged (ReportRequested in its outbox, same transaction),
+    kept so that Rapporter lists it as Beställd until report-service does (decision 0012).
+    Forgotten once report-service lists it, and a day after it was ordered in any case."""
+
+    __tablename__ = "report_orders"
+    __table_args__ = (
+        Index("ix_report_orders_ordered_by", "ordered_by", "ordered_at"),
+        Index("ix_report_orders_ordered_at", "ordered_at"),
+    )
+
+    report_id: Mapped[UUID] = mapped_column(PgUUID(as_uuid=True), primary_key=True)
+    # The ReportRequested's event id: its outbox row, while the relay has not published it.
+    event_id: Mapped[UUID] = mapped_column(PgUUID(as_uuid=True))
+    ordered_by: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(Text)
+    # The report's name as report-service will give it (the case type's name in it).
+    name: Mapped[str] = mapped_column(Text)
+    case_type: Mapped[str] = mapped_column(Text)
+    include_form_data: Mapped[bool] = mapped_column(Boolean)
+    archived: Mapped[bool] = mapped_column(Boolean)
+    expected_count: Mapped[int | None] = mapped_column(Integer)
+    ordered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

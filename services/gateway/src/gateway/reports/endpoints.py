@@ -7,9 +7,11 @@ from uuid import UUID
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from gateway.auth.deps import CurrentCaseworker
-from gateway.deps import CaseServiceDep, LangDep, SessionDep
+from gateway.deps import CaseServiceDep, LangDep, SessionDep, sessions_of
 from gateway.downloads import download_headers
-from gateway.reports.client import ReportServiceClient
+from gateway.errors import AppError
+from gateway.reports import orders
+from gateway.reports.client import REPORT_NOT_READY, ReportServiceClient
 from gateway.reports.service import ReportOrder, day_end, day_start, place_order
 from gateway.reports.statistics import named_overview
 
@@ -44,22 +46,27 @@ async def order_report(
 
 @router.get("/reports")
 async def list_reports(request: Request, caseworker: CurrentCaseworker) -> list[dict[str, Any]]:
-    """The caller's reports (only the orderer sees a report), newest first."""
-    return await report_service(request).reports(caseworker.actor)
+    """The caller's reports (only the orderer sees a report), newest first; an order
+    report-service has not received yet is listed as `ordered`."""
+    return await orders.list_reports(sessions_of(request), report_service(request), caseworker)
 
 
 @router.get("/reports/{report_id}")
 async def get_report(
     report_id: UUID, request: Request, caseworker: CurrentCaseworker
 ) -> dict[str, Any]:
-    return await report_service(request).report(caseworker.actor, str(report_id))
+    return await orders.get_report(
+        sessions_of(request), report_service(request), caseworker, report_id
+    )
 
 
 @router.get("/reports/{report_id}/file", response_class=Response)
 async def report_file(report_id: UUID, request: Request, caseworker: CurrentCaseworker) -> Response:
     """The workbook of a finished report (409 while it is not done)."""
     client = report_service(request)
-    report = await client.report(caseworker.actor, str(report_id))
+    report = await orders.get_report(sessions_of(request), client, caseworker, report_id)
+    if report["status"] != "done":
+        raise AppError(409, REPORT_NOT_READY)
     data = await client.file(caseworker.actor, str(report_id))
     return Response(data, media_type=XLSX, headers=workbook_headers(report["name"]))
 
@@ -68,7 +75,9 @@ async def report_file(report_id: UUID, request: Request, caseworker: CurrentCase
 async def delete_report(
     report_id: UUID, request: Request, caseworker: CurrentCaseworker
 ) -> Response:
-    await report_service(request).delete(caseworker.actor, str(report_id))
+    """Delete a report; an order report-service has not received yet is cancelled while it is
+    still in the gateway's outbox, and refused (409) while it is on its way."""
+    await orders.delete_report(sessions_of(request), report_service(request), caseworker, report_id)
     return Response(status_code=204)
 
 

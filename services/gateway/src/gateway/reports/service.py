@@ -3,7 +3,8 @@
 The gateway asks case-service how many cases the export holds (which also proves that the
 orderer may see the case type and gives its name); an export with form data above 5,000 cases
 is refused here with the guide's message and the real count, before any job starts. The order
-goes to report-service as ReportRequested through the gateway's outbox, in the same transaction.
+goes to report-service as ReportRequested through the gateway's outbox, in the same transaction,
+which also remembers the order so that Rapporter lists it at once (`gateway.reports.orders`).
 """
 
 import uuid
@@ -23,6 +24,7 @@ from gateway.auth.service import Caseworker
 from gateway.case_client import CaseServiceClient
 from gateway.errors import AppError
 from gateway.models import outbox
+from gateway.reports.orders import remember
 
 TIMEZONE = ZoneInfo("Europe/Stockholm")
 LIMIT_MESSAGE = (
@@ -117,7 +119,7 @@ async def place_order(
     )
     await stage(session, outbox, [event_row(event)])
     data = event.data
-    return {
+    report = {
         "id": str(report_id),
         "kind": data.kind,
         "name": report_name(data.kind, case_type_name, data.name),
@@ -133,3 +135,5 @@ async def place_order(
         "finished_at": None,
         "file_size": None,
     }
+    await remember(session, report, event.event_id, caseworker.username)
+    return report

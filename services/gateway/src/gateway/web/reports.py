@@ -18,6 +18,8 @@ from gateway.auth.service import Caseworker
 from gateway.deps import CaseServiceDep, sessions_of
 from gateway.errors import AppError, error_message, request_language
 from gateway.i18n import translate
+from gateway.reports import orders
+from gateway.reports.client import REPORT_NOT_READY
 from gateway.reports.endpoints import XLSX, report_service, workbook_headers
 from gateway.reports.service import (
     CASE_TYPE_REQUIRED,
@@ -280,7 +282,9 @@ async def reports_page(request: Request, caseworker: WebCaseworker) -> Response:
     """Rapporter: the caller's reports; the page refreshes itself while one is being built."""
     lang = request_language(request)
     try:
-        reports = await report_service(request).reports(caseworker.actor)
+        reports = await orders.list_reports(
+            sessions_of(request), report_service(request), caseworker
+        )
     except StarletteHTTPException as exc:
         return _error(request, caseworker, exc)
     labels = REPORT_STATUS_LABELS.get(lang, REPORT_STATUS_LABELS["sv"])
@@ -302,7 +306,9 @@ async def reports_page(request: Request, caseworker: WebCaseworker) -> Response:
 async def report_download(report_id: UUID, request: Request, caseworker: WebCaseworker) -> Response:
     client = report_service(request)
     try:
-        report = await client.report(caseworker.actor, str(report_id))
+        report = await orders.get_report(sessions_of(request), client, caseworker, report_id)
+        if report["status"] != "done":
+            raise AppError(409, REPORT_NOT_READY)
         data = await client.file(caseworker.actor, str(report_id))
     except StarletteHTTPException as exc:
         return _error(request, caseworker, exc)
@@ -314,7 +320,9 @@ async def report_delete(report_id: UUID, request: Request, caseworker: WebCasewo
     if await _form(request, caseworker) is None:
         return _error(request, caseworker, AppError(403, INVALID_FORM))
     try:
-        await report_service(request).delete(caseworker.actor, str(report_id))
+        await orders.delete_report(
+            sessions_of(request), report_service(request), caseworker, report_id
+        )
     except StarletteHTTPException as exc:
         return _error(request, caseworker, exc)
     return RedirectResponse("/rapporter?" + urlencode({"borttagen": "1"}), status_code=303)
