@@ -216,11 +216,12 @@ async def test_one_case_is_followed_by_its_correlation_id(
             return types <= set(seen)
 
         await eventually(collected, timeout=20, interval=0.2)
-        # Retention: the case is archived and purged, the other services confirm the purge.
+        # Retention: the case, due for archiving and purging at once, is purged directly
+        # (decision 0008); the other services confirm the purge.
         run = await api.post("/api/v1/admin/retention/run", json={"dry_run": False}, timeout=120)
         assert run.status_code == 200, run.text
         await eventually(
-            lambda: collected_types({"CaseArchived", "CasePurged", "CasePurgeConfirmed"}),
+            lambda: collected_types({"CasePurged", "CasePurgeConfirmed"}),
             timeout=30,
             interval=0.2,
         )
