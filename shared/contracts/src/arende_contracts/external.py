@@ -149,8 +149,9 @@ class PublicCaseWithdrawn(BaseModel):
     """`case.withdrawn` on `eservice.public`: the citizen portal no longer shows this case.
 
     Sent when a case is archived (`reason` "archived") and again when it is purged ("purged";
-    the portal then deletes what it holds about it). Added to the contract additively: a portal
-    that ignores the routing key keeps working.
+    the portal then deletes what it holds about it). A case due for both in the same run is
+    purged directly and gets only the "purged" message. Added to the contract additively: a
+    portal that ignores the routing key keeps working.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
