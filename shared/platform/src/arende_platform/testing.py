@@ -5,6 +5,7 @@ an installation's data and can run beside `make up`.
 """
 
 import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -277,6 +278,15 @@ class RabbitNode:
             time.sleep(0.2)
         raise AssertionError("test RabbitMQ node did not open its port")
 
+    def _is_postmaster(self, pid: int) -> bool:
+        """True if `pid` runs this cluster's postmaster (a stale pid file may name another)."""
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+                args = cmdline.read().split(b"\0")
+        except (FileNotFoundError, ProcessLookupError):
+            return False
+        return str(self.data).encode() in args
+
     def kill(self) -> None:
         """kill -9 this node only."""
         import signal
@@ -296,4 +306,181 @@ class RabbitNode:
         """Kill the node if it runs and remove its files."""
         if self.pid_file.exists():
             self.kill()
+        shutil.rmtree(self.base, ignore_errors=True)
+
+
+class PostgresCluster:
+    """A PostgreSQL cluster of the test's own, beside the machine's, that the test may kill -9.
+
+    initdb in a temp dir, a free port on 127.0.0.1, the unix socket in the cluster's own dir,
+    trust auth, fsync on. Only this cluster's postmaster (by the pid in its own postmaster.pid)
+    and that postmaster's children are ever signalled; the machine's cluster is never touched.
+    """
+
+    def __init__(self, version: str | None = None) -> None:
+        import tempfile
+        from pathlib import Path
+
+        root = Path("/usr/lib/postgresql")
+        versions = sorted(
+            (p.name for p in root.iterdir() if (p / "bin" / "initdb").exists()),
+            key=lambda v: [int(part) for part in v.split(".") if part.isdigit()],
+        )
+        if not versions:
+            raise RuntimeError(f"no PostgreSQL server binaries under {root}")
+        self.bin = root / (version or versions[-1]) / "bin"
+        # Directly under /tmp: the postgres user must reach it (pytest's tmp_path is root-only).
+        self.base = Path(tempfile.mkdtemp(prefix="arende-pg-"))
+        self.data = self.base / "data"
+        self.socket_dir = self.base / "socket"
+        self.log = self.base / "postgres.log"
+        self.socket_dir.mkdir()
+        self.port = _free_port()
+        # initdb and postgres refuse to run as root: as root, the cluster belongs to `postgres`.
+        self._as: list[str] = []
+        if os.geteuid() == 0:
+            import pwd
+
+            try:
+                owner = pwd.getpwnam("postgres")
+            except KeyError:
+                raise RuntimeError("as root, the test cluster needs a `postgres` user") from None
+            for path in (self.base, self.socket_dir):
+                os.chown(path, owner.pw_uid, owner.pw_gid)
+            self._as = ["runuser", "-u", "postgres", "--"]
+        self._initialized = False
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        """The server's URL without a database (services append theirs)."""
+        return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}"
+
+    def _run(self, *args: str, timeout: float = 120) -> None:
+        result = subprocess.run(
+            [*self._as, *args], capture_output=True, text=True, timeout=timeout, cwd=self.base
+        )
+        if result.returncode != 0:
+            log = self.log.read_text()[-3000:] if self.log.exists() else ""
+            raise RuntimeError(
+                f"{' '.join(args[:2])} failed ({result.returncode}):\n"
+                f"{result.stdout}{result.stderr}\n{log}"
+            )
+
+    def _initdb(self) -> None:
+        # --no-sync only for initdb's own files: a killed process loses nothing from the page
+        # cache, and the server itself runs with fsync on.
+        self._run(
+            str(self.bin / "initdb"),
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--no-locale",
+            "--no-sync",
+        )
+        with (self.data / "postgresql.conf").open("a") as conf:
+            conf.write(
+                f"\nlisten_addresses = '127.0.0.1'\n"
+                f"port = {self.port}\n"
+                f"unix_socket_directories = '{self.socket_dir}'\n"
+                "shared_buffers = 16MB\n"
+                "max_connections = 60\n"
+                "fsync = on\n"
+                "synchronous_commit = on\n"
+                "full_page_writes = on\n"
+                "logging_collector = off\n"
+            )
+        self._initialized = True
+
+    def start(self, timeout: float = 60) -> None:
+        """Start the cluster (initdb the first time) and wait until it accepts connections;
+        after a kill, the start replays the WAL (crash recovery)."""
+        import time
+
+        if not self._initialized:
+            self._initdb()
+        # The postmaster is a child of this process (through runuser, which waits for it), so
+        # it is reaped the moment it dies: a zombie postmaster would keep its pid "alive" and
+        # the next start would refuse the lock file.
+        with self.log.open("ab") as log:
+            self._process = subprocess.Popen(
+                [*self._as, str(self.bin / "postgres"), "-D", str(self.data)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=self.base,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise RuntimeError(f"test PostgreSQL exited:\n{self.log.read_text()[-3000:]}")
+            ready = subprocess.run(
+                [
+                    str(self.bin / "pg_isready"),
+                    "-q",
+                    "-h",
+                    str(self.socket_dir),
+                    "-p",
+                    str(self.port),
+                    "-U",
+                    "postgres",
+                ],
+                timeout=30,
+            )
+            if ready.returncode == 0:
+                return
+            time.sleep(0.1)
+        raise AssertionError("test PostgreSQL did not accept connections")
+
+    def kill(self) -> None:
+        """kill -9 this cluster's postmaster and its backends at once: a crash, not a stop."""
+        import signal
+        from pathlib import Path
+
+        pid = self._postmaster()
+        if pid is None:
+            raise AssertionError("the test cluster is not running")
+        backends = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            except (FileNotFoundError, ProcessLookupError, IndexError, ValueError):
+                continue
+            if ppid == pid:
+                backends.append(int(stat.parent.name))
+        for victim in (pid, *backends):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(victim, signal.SIGKILL)
+        self._reap()
+
+    def _postmaster(self) -> int | None:
+        """The pid in this cluster's postmaster.pid if that process is this cluster's postmaster
+        (after a crash the file stays behind and its pid may be anyone's)."""
+        try:
+            pid = int((self.data / "postmaster.pid").read_text().split("\n", 1)[0])
+            with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+                args = cmdline.read().split(b"\0")
+        except (FileNotFoundError, ProcessLookupError, ValueError):
+            return None
+        return pid if str(self.data).encode() in args else None
+
+    def _reap(self) -> None:
+        if self._process is not None:
+            try:
+                self._process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                raise AssertionError("the test cluster's postmaster did not end") from None
+            self._process = None
+
+    def stop(self) -> None:
+        """Stop the cluster at once if it runs and remove its files."""
+        import signal
+
+        pid = self._postmaster()
+        if pid is not None:
+            os.kill(pid, signal.SIGQUIT)  # PostgreSQL's immediate shutdown
+        self._reap()
         shutil.rmtree(self.base, ignore_errors=True)
