@@ -19,8 +19,10 @@ from report_service.models import CaseFact
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 
-@pytest_asyncio.fixture(loop_scope="session", scope="session")
+@pytest_asyncio.fixture(loop_scope="session", scope="module")
 async def report_app(test_env: TestEnvironment) -> AsyncIterator[FastAPI]:
+    # Module scope: a report-service left running for the session (with no route to
+    # case-service) would take the orders and case events meant for later tests' services.
     app = build_app(test_env.settings())
     async with LifespanManager(app, startup_timeout=60):
         yield app
