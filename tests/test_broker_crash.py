@@ -5,7 +5,6 @@ The node is the test's own (arende_platform.testing.RabbitNode), never the machi
 """
 
 import asyncio
-import json
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -24,6 +23,7 @@ from arende_platform.testing import (
     RabbitNode,
     drop_databases,
     eventually,
+    publish_many,
     sample_submission,
 )
 from case_service.app import build_app
@@ -81,23 +81,9 @@ async def test_broker_killed_during_intake_loses_and_duplicates_nothing(node: Ra
             bodies = [sample_submission() for _ in range(SUBMISSIONS)]
             connection = await aio_pika.connect(node.url)
             async with connection:
-                channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
-                exchange = await channel.get_exchange(EXCHANGE_ESERVICE, ensure=False)
-                for start in range(0, SUBMISSIONS, 250):
-                    await asyncio.gather(
-                        *(
-                            exchange.publish(
-                                aio_pika.Message(
-                                    json.dumps(body).encode(),
-                                    content_type="application/json",
-                                    delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-                                ),
-                                routing_key=ROUTING_SUBMISSION_CREATED,
-                                mandatory=True,
-                            )
-                            for body in bodies[start : start + 250]
-                        )
-                    )
+                await publish_many(
+                    connection, EXCHANGE_ESERVICE, ROUTING_SUBMISSION_CREATED, bodies
+                )
 
             async def cases() -> int:
                 async with runtime.sessions() as session:

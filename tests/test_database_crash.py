@@ -7,7 +7,6 @@ the broker is the machine's RabbitMQ in a vhost of the test's own.
 """
 
 import asyncio
-import json
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -28,6 +27,7 @@ from arende_platform.testing import (
     TestEnvironment,
     eventually,
     isolated_environment,
+    publish_many,
     sample_submission,
 )
 from arende_platform.topology import QUEUES, SUBMISSIONS
@@ -94,23 +94,8 @@ async def test_database_killed_during_intake_loses_and_duplicates_nothing(
         channel = await amqp.channel(publisher_confirms=True, on_return_raises=True)
         watch = await channel.declare_queue(WATCH_QUEUE, durable=True)
         await watch.bind(EXCHANGE_INTERNAL, routing_key=CaseSubmitted.routing_key)
-        exchange = await channel.get_exchange(EXCHANGE_ESERVICE, ensure=False)
         bodies = [sample_submission() for _ in range(N)]
-        for start in range(0, N, 250):
-            await asyncio.gather(
-                *(
-                    exchange.publish(
-                        aio_pika.Message(
-                            json.dumps(body).encode(),
-                            content_type="application/json",
-                            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-                        ),
-                        routing_key=ROUTING_SUBMISSION_CREATED,
-                        mandatory=True,
-                    )
-                    for body in bodies[start : start + 250]
-                )
-            )
+        await publish_many(amqp, EXCHANGE_ESERVICE, ROUTING_SUBMISSION_CREATED, bodies)
 
         async def cases() -> int:
             async with runtime.sessions() as session:
